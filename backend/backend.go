@@ -112,3 +112,22 @@ type ListResult struct {
 	NextMarker  string
 	IsTruncated bool
 }
+
+// KeyChecker is implemented by backends that cannot store every valid
+// object key, such as fs, which maps keys to paths. The daemon calls it
+// before accepting a write, so a key the backend would reject is refused
+// at once instead of failing in the background write-back.
+type KeyChecker interface {
+	// CheckKey returns an error wrapping ErrInvalidArgument when key
+	// cannot be stored.
+	CheckKey(key string) error
+}
+
+// CheckKey asks b whether it can store key; backends without a KeyChecker
+// can store every key.
+func CheckKey(b Backend, key string) error {
+	if kc, ok := b.(KeyChecker); ok {
+		return kc.CheckKey(key)
+	}
+	return nil
+}

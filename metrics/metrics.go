@@ -125,3 +125,6 @@ func (c *countingBackend) ListObjects(ctx context.Context, bucket string, opts b
 	c.count("list", err)
 	return res, err
 }
+
+// CheckKey forwards to the wrapped backend's key check.
+func (c *countingBackend) CheckKey(key string) error { return backend.CheckKey(c.next, key) }
