@@ -13,8 +13,8 @@
 // backend, bucket or object key can name a path outside the cache directory.
 //
 // Removed and evicted files are unlinked while readers may still hold them
-// open; on Linux those readers keep reading the old bytes, and the disk space
-// is freed when the last one closes.
+// open. On Linux those readers keep reading the old bytes, and the file
+// system frees the space when the last one closes.
 package piececache
 
 import (

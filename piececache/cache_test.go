@@ -3,6 +3,7 @@ package piececache
 import (
 	"bytes"
 	"crypto/md5"
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -476,4 +477,50 @@ func mustWrite(t *testing.T, path, s string) {
 	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestOpenDropsInvalidMetadata(t *testing.T) {
+	cases := map[string]func(m Meta) string{
+		"not json":     func(Meta) string { return "{" },
+		"wrong format": func(m Meta) string { return mustJSON(t, storedMeta{Format: 99, Meta: m}) },
+		"wrong key": func(m Meta) string {
+			m.Key.Object = "other"
+			return mustJSON(t, storedMeta{Format: metaFormat, Meta: m})
+		},
+		"missing pieces": func(m Meta) string {
+			m.Pieces = m.Pieces[1:]
+			return mustJSON(t, storedMeta{Format: metaFormat, Meta: m})
+		},
+		"bad piece sum": func(m Meta) string {
+			m.Pieces[0] = "md5:00"
+			return mustJSON(t, storedMeta{Format: metaFormat, Meta: m})
+		},
+	}
+	for name, edit := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			c := openTestCache(t, dir, Options{})
+			key := testKey("meta")
+			m := put(t, c, key, testData(2*testPieceSize, 1), Meta{}, CommitOptions{})
+			c.Close()
+			mustWrite(t, filepath.Join(filepath.Dir(dataPath(c, key)), metaFile), edit(m))
+
+			c2 := openTestCache(t, dir, Options{})
+			if _, ok := c2.Lookup(key); ok {
+				t.Error("entry with invalid metadata is still indexed")
+			}
+			if dirs := versionDirs(t, c2, key); len(dirs) != 0 {
+				t.Errorf("version dirs = %v; want none", dirs)
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -19,8 +19,8 @@ func crashData(i int) []byte {
 }
 
 // TestCrashKeepsCommittedVersions runs a child process that commits objects
-// as fast as it can and prints each finished commit, kills it with SIGKILL
-// at an arbitrary point, and checks that the reopened cache has every
+// as fast as it can and prints each finished commit. It kills the child with
+// SIGKILL at an arbitrary point and checks that the reopened cache has every
 // reported commit intact and no partial write.
 func TestCrashKeepsCommittedVersions(t *testing.T) {
 	if dir := os.Getenv(crashDirEnv); dir != "" {
@@ -57,7 +57,8 @@ func TestCrashKeepsCommittedVersions(t *testing.T) {
 	for i := range reported {
 		checkCrashEntry(t, c, testKey(fmt.Sprintf("k%d", i)), crashData(i))
 	}
-	// hot is rewritten after every commit; it must hold a whole later write.
+	// hot is rewritten after every commit, so it must hold one whole write
+	// from the last reported iteration or a later one.
 	hot, ok := c.Lookup(testKey("hot"))
 	if !ok {
 		t.Fatal("hot is missing")

@@ -146,3 +146,24 @@ func TestReopenOverQuotaDoesNotEvict(t *testing.T) {
 		}
 	}
 }
+
+func TestCommitEvictsForMetadata(t *testing.T) {
+	const size = 10000
+	c := openTestCache(t, t.TempDir(), Options{})
+	put(t, c, testKey("a"), testData(size, 1), Meta{}, CommitOptions{})
+	entryA, _ := c.Usage()
+	c.Close()
+
+	// b's data fits next to a, but b's meta.json does not.
+	c = openTestCache(t, c.dir, Options{Quota: entryA + size + 10})
+	put(t, c, testKey("b"), testData(size, 2), Meta{}, CommitOptions{})
+	if _, ok := c.Lookup(testKey("a")); ok {
+		t.Error("entry a survived; want it evicted to fit b's metadata")
+	}
+	if _, ok := c.Lookup(testKey("b")); !ok {
+		t.Error("Commit evicted the entry it just published")
+	}
+	if used, quota := c.Usage(); used > quota {
+		t.Errorf("Usage = %d over quota %d", used, quota)
+	}
+}

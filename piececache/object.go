@@ -61,9 +61,9 @@ func (o *Object) Close() error { return o.f.Close() }
 
 // ReadAt implements io.ReaderAt. The first time this handle touches a piece,
 // it reads the whole piece and checks its sha256 before returning any byte
-// of it; later reads of that piece go straight to the file. On a mismatch
-// it returns an error wrapping ErrCorrupt, with n counting only bytes of
-// earlier, verified pieces, and removes the entry from the cache.
+// of it. Later reads of that piece go straight to the file. On a mismatch it
+// removes the entry from the cache and returns an error wrapping ErrCorrupt,
+// with n counting only bytes of earlier, verified pieces.
 func (o *Object) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("read at invalid offset %d: must not be negative", off)

@@ -23,7 +23,7 @@ const (
 )
 
 // Writer stores one object version in staging until Commit publishes it.
-// All methods are safe for concurrent use; Write, Commit and Abort are
+// All methods are safe for concurrent use, and Write, Commit and Abort are
 // serialized.
 type Writer struct {
 	c         *Cache
@@ -31,16 +31,16 @@ type Writer struct {
 	id        string
 	pieceSize int64
 
-	mu        sync.Mutex    // guards the fields below
+	mu        sync.Mutex // guards the fields below
 	state     writeState
-	err       error         // why the write was aborted; wraps ErrAborted
-	dir       string        // staging directory, or the version directory after Commit
-	file      *os.File      // staging data file while writing
+	err       error    // cause of the abort, wrapping ErrAborted
+	dir       string   // staging directory, or the version directory after Commit
+	file      *os.File // staging data file while writing
 	written   int64
 	md5       hash.Hash
 	piece     hash.Hash     // sha256 of the piece being written
 	pieceFill int64         // bytes of the piece being written
-	pieces    []string      // digests of complete pieces; all pieces after Commit
+	pieces    []string      // digests of the complete pieces, and of all pieces after Commit
 	progress  chan struct{} // closed and replaced whenever pieces or state change
 }
 
@@ -108,7 +108,7 @@ func (c *Cache) dropInflight(w *Writer) {
 
 // Write appends p to the staging file, hashing pieces (sha256) and the
 // whole object (md5) in the same pass. Bytes count against the quota as
-// they are written; when they do not fit even after evicting every unpinned
+// they are written. When they do not fit even after evicting every unpinned
 // entry, Write returns an error wrapping ErrQuotaExceeded. Any error aborts
 // the write.
 func (w *Writer) Write(p []byte) (int, error) {
@@ -183,7 +183,7 @@ func (w *Writer) Digest() string {
 	return digest.FormatMD5(w.md5.Sum(nil))
 }
 
-// Abort discards the write and removes its staging files; followers get
+// Abort discards the write and removes its staging files, and followers get
 // ErrAborted. It does nothing after Commit or a previous Abort.
 func (w *Writer) Abort() {
 	w.mu.Lock()
