@@ -9,14 +9,17 @@ import (
 	"github.com/dfcache/dfcache/backend"
 )
 
-// ListObjects lists keys after opts.Marker. A limit of 0 asks for one page
-// of the OSS default size (100); a limit above 1000, the OSS maximum per
-// request, is served by requesting further pages until the limit is reached
-// or the listing ends.
+// ListObjects lists keys after opts.Marker. A limit of 0 means 1000, the
+// OSS maximum per request, rather than the OSS default of 100, so that all
+// backends return pages of one size. A larger limit is served by requesting
+// further pages until the limit is reached or the listing ends.
 func (b *Backend) ListObjects(ctx context.Context, bucket string, opts backend.ListOptions) (backend.ListResult, error) {
 	var out backend.ListResult
 	marker := opts.Marker
 	remaining := opts.Limit
+	if remaining <= 0 {
+		remaining = maxPageKeys
+	}
 	for {
 		req := &oss.ListObjectsRequest{
 			Bucket:    oss.Ptr(bucket),

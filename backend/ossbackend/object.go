@@ -1,6 +1,7 @@
 package ossbackend
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -160,6 +161,11 @@ func optional(s string) *string {
 // io.ReaderAt and io.Seeker becomes a section reader, which the SDK can
 // rewind for retries and read part by part without copying.
 func sizedReader(r io.Reader, size int64) (io.Reader, error) {
+	if size == 0 {
+		// A reader with Len lets the SDK send Content-Length: 0 rather
+		// than a chunked body.
+		return bytes.NewReader(nil), nil
+	}
 	ra, isReaderAt := r.(io.ReaderAt)
 	seeker, isSeeker := r.(io.Seeker)
 	if !isReaderAt || !isSeeker {

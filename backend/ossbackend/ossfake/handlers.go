@@ -124,15 +124,13 @@ func (q *request) putObject() *Error {
 	if !q.srv.store.hasBucket(q.res.Bucket) {
 		return errNoSuchBucket(q.res.Bucket)
 	}
-	if q.r.ContentLength < 0 {
-		return &Error{Status: 411, Code: "MissingContentLength", Message: "PUT needs a Content-Length"}
-	}
-	path, etag, e := q.srv.store.writeFile(q.r.Body, q.r.ContentLength)
+	// A chunked body has no Content-Length (-1), which OSS and OBS accept.
+	path, size, etag, e := q.srv.store.writeFile(q.r.Body, q.r.ContentLength)
 	if e != nil {
 		return e
 	}
 	obj := q.templateFromHeaders()
-	obj.path, obj.size, obj.etag, obj.modified = path, q.r.ContentLength, strings.ToUpper(etag), time.Now().UTC()
+	obj.path, obj.size, obj.etag, obj.modified = path, size, strings.ToUpper(etag), time.Now().UTC()
 	if e := q.srv.store.put(q.res.Bucket, q.res.Key, &obj); e != nil {
 		return e
 	}

@@ -69,10 +69,7 @@ func (q *request) uploadPart() *Error {
 	if err != nil || number < 1 || number > 10000 {
 		return errInvalidArgument("partNumber %q must be 1 to 10000", q.r.URL.Query().Get("partNumber"))
 	}
-	if q.r.ContentLength < 0 {
-		return &Error{Status: 411, Code: "MissingContentLength", Message: "UploadPart needs a Content-Length"}
-	}
-	path, etag, e := q.srv.store.writeFile(q.r.Body, q.r.ContentLength)
+	path, size, etag, e := q.srv.store.writeFile(q.r.Body, q.r.ContentLength)
 	if e != nil {
 		return e
 	}
@@ -81,7 +78,7 @@ func (q *request) uploadPart() *Error {
 	if old, ok := u.parts[number]; ok {
 		os.Remove(old.path)
 	}
-	u.parts[number] = part{path: path, size: q.r.ContentLength, etag: etag}
+	u.parts[number] = part{path: path, size: size, etag: etag}
 	q.srv.store.mu.Unlock()
 	q.w.Header().Set("ETag", `"`+etag+`"`)
 	q.w.WriteHeader(http.StatusOK)

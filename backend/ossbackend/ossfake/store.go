@@ -88,21 +88,22 @@ func (s *store) newFile() string {
 }
 
 // writeFile copies exactly size bytes of r into a new file and returns its
-// path and the hex md5 of the bytes.
-func (s *store) writeFile(r io.Reader, size int64) (string, string, *Error) {
+// path, the byte count and the hex md5 of the bytes. A size of -1, for a
+// chunked body, accepts any length.
+func (s *store) writeFile(r io.Reader, size int64) (string, int64, string, *Error) {
 	path := s.newFile()
 	f, err := os.Create(path)
 	if err != nil {
-		return "", "", errInternal(err)
+		return "", 0, "", errInternal(err)
 	}
 	defer f.Close()
 	sum := md5.New()
 	n, err := io.Copy(io.MultiWriter(f, sum), r)
-	if err != nil || n != size {
+	if err != nil || (size >= 0 && n != size) {
 		os.Remove(path)
-		return "", "", &Error{Status: 400, Code: "IncompleteBody", Message: fmt.Sprintf("read %d of %d body bytes: %v", n, size, err)}
+		return "", 0, "", &Error{Status: 400, Code: "IncompleteBody", Message: fmt.Sprintf("read %d of %d body bytes: %v", n, size, err)}
 	}
-	return path, hex.EncodeToString(sum.Sum(nil)), nil
+	return path, n, hex.EncodeToString(sum.Sum(nil)), nil
 }
 
 // put stores obj under bucket/key, replacing and deleting any older data.
@@ -142,7 +143,7 @@ func (s *store) copyData(obj *object) (string, *Error) {
 		return "", errInternal(err)
 	}
 	defer src.Close()
-	path, _, e := s.writeFile(src, obj.size)
+	path, _, _, e := s.writeFile(src, obj.size)
 	return path, e
 }
 
