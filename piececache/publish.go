@@ -10,8 +10,7 @@ import (
 
 // publishLocked moves the fsynced staging directory into the object
 // directory, makes it the current version, swaps the index entry and
-// deletes the replaced version. Pins carry over when the replaced entry has
-// the same version. The caller holds w.mu.
+// deletes the replaced version. The caller holds w.mu.
 func (w *Writer) publishLocked(m Meta, metaSize int64, pin bool) error {
 	c := w.c
 	objDir := c.objectDir(w.id)
@@ -36,20 +35,7 @@ func (w *Writer) publishLocked(m Meta, metaSize int64, pin bool) error {
 	}
 
 	e := &entry{id: w.id, dir: versionDir, meta: m, size: m.Length + metaSize}
-	c.mu.Lock()
-	if prev := c.entries[w.id]; prev != nil {
-		if prev.meta.Version == m.Version {
-			e.pins = prev.pins
-		}
-		c.unindexLocked(prev)
-	}
-	if pin {
-		e.pins++
-	}
-	c.used -= w.written // the staging reservation becomes part of e.size
-	c.indexLocked(e)
-	c.mu.Unlock()
-
+	c.replaceEntry(e, w.written, pin)
 	if old != "" && old != versionDir {
 		if err := os.RemoveAll(filepath.Join(objDir, old)); err != nil {
 			c.log.Error("piece cache: remove replaced version", "id", w.id, "err", err)
@@ -60,6 +46,25 @@ func (w *Writer) publishLocked(m Meta, metaSize int64, pin bool) error {
 	c.dropInflight(w)
 	w.notifyLocked()
 	return nil
+}
+
+// replaceEntry indexes e in place of the object's previous entry and turns
+// the staging reservation of e's bytes into e's size. Pins carry over when
+// the previous entry has the same version.
+func (c *Cache) replaceEntry(e *entry, reserved int64, pin bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev := c.entries[e.id]; prev != nil {
+		if prev.meta.Version == e.meta.Version {
+			e.pins = prev.pins
+		}
+		c.unindexLocked(prev)
+	}
+	if pin {
+		e.pins++
+	}
+	c.used -= reserved
+	c.indexLocked(e)
 }
 
 // makeObjectDir creates objDir and fsyncs its parents when it is new, so
