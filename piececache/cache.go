@@ -107,8 +107,9 @@ type Options struct {
 	// plus bytes written to staging; 0 means unlimited. File system block
 	// overhead is not counted.
 	Quota int64
-	// Logger receives Open's cleanup warnings and corruption errors; nil
-	// means slog.Default().
+	// Logger receives the summary and cleanup warnings of Open, and errors
+	// about corrupt pieces or files that could not be deleted. Nil means
+	// slog.Default().
 	Logger *slog.Logger
 	// OnEvict, when set, is called after an entry has been evicted, removed
 	// by Remove or dropped as corrupt (not when a newer version replaces
