@@ -250,3 +250,13 @@ func TestRangeReaderStopsAtEnd(t *testing.T) {
 		t.Errorf("range 2-4 = %q, %v; want \"234\"", got, err)
 	}
 }
+
+func TestCheckKeyBeforeWrite(t *testing.T) {
+	b, _, _ := newBucket(t)
+	if err := backend.CheckKey(b, "a/../b"); !errors.Is(err, backend.ErrInvalidArgument) {
+		t.Errorf("CheckKey(a/../b): got %v, want ErrInvalidArgument", err)
+	}
+	if err := backend.CheckKey(b, "dir/ok key+1"); err != nil {
+		t.Errorf("CheckKey of a valid key: %v", err)
+	}
+}

@@ -127,3 +127,7 @@ func clashError(bucket, key string, err error) error {
 
 // parentDir returns the directory part of a slash-separated path.
 func parentDir(p string) string { return path.Dir(p) }
+
+// CheckKey implements backend.KeyChecker: it rejects keys that cannot map
+// to a file below the bucket directory, before the daemon accepts a write.
+func (b *Backend) CheckKey(key string) error { return checkKey(key) }
