@@ -181,3 +181,10 @@ func TestListSortedAndLen(t *testing.T) {
 		t.Errorf("Len = %d; want 3", n)
 	}
 }
+
+func TestCommitsAreSynced(t *testing.T) {
+	q := openQueue(t, queuePath(t), _succeed, Options{})
+	if q.store.db.NoSync {
+		t.Error("bbolt NoSync is set; Add would return before the record is on disk")
+	}
+}

@@ -84,7 +84,7 @@ type Queue struct {
 	keyLocks [_keyLockCount]sync.Mutex
 	seed     maphash.Seed
 
-	// ctx is the parent of every upload context; Close cancels it.
+	// ctx is the parent of every upload context. Close cancels it.
 	ctx       context.Context
 	cancel    context.CancelFunc
 	startOnce sync.Once
@@ -111,15 +111,15 @@ type Queue struct {
 type item struct {
 	id  string
 	rec Record
-	// seq tells versions apart: a worker compares it before and after an
-	// upload to learn whether a newer Add replaced the record meanwhile.
+	// seq identifies the record version. A worker compares it before and
+	// after an upload to learn whether a newer Add replaced the record.
 	seq  uint64
 	live bool
 	// index is the position in Queue.due, or -1 when not in it.
 	index   int
 	running bool
-	// kicked asks release to make the record due at once, because Kick
-	// ran during the upload.
+	// kicked makes release schedule the record at once, because Kick ran
+	// during the upload.
 	kicked bool
 	// cancel and done belong to the running upload.
 	cancel context.CancelFunc

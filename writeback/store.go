@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -17,10 +19,15 @@ var _openTimeout = time.Second
 
 var _recordsBucket = []byte("records")
 
+// _batchDelay is how long a write waits for others to share its commit.
+// bbolt's default of 10ms would add that much to every lone Add, while one
+// fsync takes a few milliseconds on common disks, so writes that arrive
+// during a commit still gather in the next batch.
+const _batchDelay = time.Millisecond
+
 // store keeps the records in a bbolt file, one value per recordID. Writes
 // go through DB.Batch, so concurrent Adds for different keys share one
-// commit and one fsync, at the cost of up to DB.MaxBatchDelay (10ms by
-// default) of latency for a lone Add.
+// commit and one fsync.
 type store struct {
 	db *bolt.DB
 }
@@ -39,6 +46,11 @@ func openStore(path string) (*store, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open write-back queue %s: %w", path, err)
+	}
+	db.MaxBatchDelay = _batchDelay
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		_ = db.Close()
+		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(_recordsBucket)
@@ -88,6 +100,20 @@ func (s *store) forEach(fn func(id string, seq uint64, r Record)) error {
 }
 
 func (s *store) close() error { return s.db.Close() }
+
+// syncDir flushes the directory entry of a newly created queue file, which
+// bbolt v1.5.0 does not, so that a power loss cannot drop the whole file.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open queue directory for fsync: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync queue directory %s: %w", dir, err)
+	}
+	return nil
+}
 
 // recordID is the file key of (bucket, key): the length of bucket as a
 // uvarint, then bucket, then key. The length prefix keeps the encoding
