@@ -149,6 +149,7 @@ func Open(path string, u Uploader, opts Options) (*Queue, error) {
 	}
 	q.ctx, q.cancel = context.WithCancel(context.Background())
 	if err := q.load(); err != nil {
+		q.cancel()
 		_ = st.close()
 		return nil, err
 	}
