@@ -31,7 +31,7 @@ func (s *suite) testBucket(t *testing.T) {
 	assertIs(t, "GetObject from a missing bucket", err, backend.ErrBucketNotFound)
 	_, err = b.ListObjects(ctx, missing, backend.ListOptions{})
 	assertIs(t, "ListObjects of a missing bucket", err, backend.ErrBucketNotFound)
-	// S3 answers HEAD with a status and no body, so a backend may not be
+	// S3 sends HEAD responses without a body, so a backend may not be
 	// able to tell a missing bucket from a missing key here.
 	_, err = b.HeadObject(ctx, missing, "k")
 	if !errors.Is(err, backend.ErrBucketNotFound) && !errors.Is(err, backend.ErrNotFound) {

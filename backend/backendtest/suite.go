@@ -114,7 +114,7 @@ func putOptions(data []byte) backend.PutOptions {
 	}
 }
 
-// onlyReader hides io.ReaderAt and io.Seeker, so the backend sees a plain
+// onlyReader hides io.ReaderAt and io.Seeker, so the backend gets a plain
 // stream.
 type onlyReader struct{ io.Reader }
 

@@ -52,7 +52,7 @@ var _ backend.Backend = (*Backend)(nil)
 // Backend keeps the directory open until the process ends.
 func New(cfg backend.Config) (*Backend, error) {
 	if cfg.Endpoint == "" {
-		return nil, fmt.Errorf("fs backend: endpoint is empty: set it to the directory that holds the buckets: %w", backend.ErrInvalidArgument)
+		return nil, fmt.Errorf("fs backend: endpoint is missing: set it to the directory that contains the buckets: %w", backend.ErrInvalidArgument)
 	}
 	dir, err := filepath.Abs(cfg.Endpoint)
 	if err != nil {

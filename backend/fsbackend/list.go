@@ -15,8 +15,8 @@ const _defaultListLimit = 1000
 
 // ListObjects lists keys after opts.Marker in byte-wise lexicographic
 // order, as S3 does. With a delimiter, keys that contain it after the
-// prefix are rolled up into one common prefix each, which counts as one
-// entry and sorts at the prefix itself; a common prefix at or before the
+// prefix are rolled up into one common prefix each. A common prefix counts
+// as one entry and sorts at the prefix itself, so one at or before the
 // marker is not repeated. Any Limit is honoured, also above 1000.
 func (b *Backend) ListObjects(_ context.Context, bucket string, opts backend.ListOptions) (backend.ListResult, error) {
 	if err := checkBucket(bucket); err != nil {

@@ -52,8 +52,8 @@ func (m metadata) putOptions() backend.PutOptions {
 // readMeta returns the metadata of the object whose data file is fi. It
 // trusts the JSON only when its size matches the data file, because a
 // crash between the two renames of a put can pair new data with old
-// metadata; otherwise (or when the JSON is missing, as for files copied
-// into the tree by hand) it returns the size and time of the file alone.
+// metadata. Otherwise, and when the JSON is missing (as for files copied
+// into the tree by hand), it returns the size and time of the file alone.
 func (b *Backend) readMeta(bucket, key string, fi os.FileInfo) metadata {
 	fallback := metadata{Size: fi.Size(), LastModified: fi.ModTime().UTC()}
 	raw, err := b.root.ReadFile(metaPath(bucket, key))
@@ -145,7 +145,8 @@ func (b *Backend) syncDir(dir string) error {
 		err = closeErr
 	}
 	if errors.Is(err, os.ErrInvalid) {
-		// Some file systems cannot sync a directory; the rename stands.
+		// Some file systems cannot sync a directory. The rename is done
+		// and visible, only less durable.
 		return nil
 	}
 	return err

@@ -20,8 +20,9 @@ func (b *Backend) HeadObject(_ context.Context, bucket, key string) (backend.Obj
 }
 
 // GetObject opens the object, or the bytes rng selects. An End past the
-// last byte is clamped to it, as S3 does; a negative Start, End before
-// Start, or Start at or past the size fails with backend.ErrInvalidArgument.
+// last byte is clamped to it, as S3 does. A negative Start, an End before
+// Start, or a Start at or past the size fails with
+// backend.ErrInvalidArgument.
 func (b *Backend) GetObject(_ context.Context, bucket, key string, rng *backend.Range) (io.ReadCloser, backend.ObjectInfo, error) {
 	f, m, err := b.open(bucket, key)
 	if err != nil {

@@ -51,7 +51,8 @@ func mapError(err error, format string, args ...any) error {
 }
 
 // mapBucketError is mapError for bucket-level requests, where a 404 means
-// the bucket is missing: S3 answers HEAD with a status and no error code.
+// the bucket is missing. S3 sends HEAD responses with a status and no
+// error code, so the status alone decides.
 func mapBucketError(err error, format string, args ...any) error {
 	return mapErrorAs(err, backend.ErrBucketNotFound, format, args...)
 }
@@ -60,18 +61,18 @@ func mapErrorAs(err, notFound error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
-	what := fmt.Sprintf(format, args...)
+	operation := fmt.Sprintf(format, args...)
 	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("%s: %w", what, err)
+		return fmt.Errorf("%s: %w", operation, err)
 	}
 	kind := classify(err)
 	if kind == backend.ErrNotFound {
 		kind = notFound
 	}
 	if kind != nil {
-		return fmt.Errorf("%s: %w: %w", what, kind, err)
+		return fmt.Errorf("%s: %w: %w", operation, kind, err)
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return fmt.Errorf("%s: %w", operation, err)
 }
 
 func classify(err error) error {

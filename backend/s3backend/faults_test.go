@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -154,5 +155,29 @@ func TestForbiddenIsAccessDenied(t *testing.T) {
 	_, err = newBackend(t, cfg).ListObjects(context.Background(), bucket, backend.ListOptions{})
 	if !errors.Is(err, backend.ErrAccessDenied) {
 		t.Errorf("ListObjects with a wrong secret key: got %v, want ErrAccessDenied", err)
+	}
+}
+
+func TestListAboveOneThousandPages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 1100 objects; skipped with -short")
+	}
+	_, proxy, b, bucket := proxied(t)
+	for i := 0; i < 1100; i++ {
+		key := fmt.Sprintf("k%04d", i)
+		if _, err := b.PutObject(context.Background(), bucket, key, strings.NewReader(key), int64(len(key)), backend.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proxy.Reset()
+	res, err := b.ListObjects(context.Background(), bucket, backend.ListOptions{Limit: 1100})
+	if err != nil {
+		t.Fatalf("ListObjects: %v", err)
+	}
+	if len(res.Objects) != 1100 || res.IsTruncated {
+		t.Errorf("got %d objects (truncated %v), want 1100 and not truncated", len(res.Objects), res.IsTruncated)
+	}
+	if got := proxy.CountPath(http.MethodGet, "/bucket"); got != 2 {
+		t.Errorf("ListObjectsV2 requests = %d, want 2 pages", got)
 	}
 }

@@ -19,8 +19,8 @@ import (
 // it as the header x-amz-meta-digest.
 const _digestMetaKey = "digest"
 
-// HeadObject returns the object's metadata. S3 answers HEAD without a
-// body, so a missing bucket also yields backend.ErrNotFound here.
+// HeadObject returns the object's metadata. S3 sends HEAD responses
+// without a body, so a missing bucket also yields backend.ErrNotFound here.
 func (b *Backend) HeadObject(ctx context.Context, bucket, key string) (backend.ObjectInfo, error) {
 	out, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {

@@ -14,8 +14,9 @@ import (
 
 // PutObject stores exactly size bytes of r. Below the multipart threshold
 // it sends one PutObject request. From the threshold on it runs a
-// multipart upload of PartSize parts, _uploadConcurrency at a time; an
-// object no larger than one part still goes in a single request.
+// multipart upload of PartSize parts, _uploadConcurrency at a time. An
+// object no larger than one part still goes in a single request, which
+// only happens when the threshold is below the part size.
 //
 // Memory: when r is an io.ReaderAt and io.Seeker (such as *os.File), parts
 // are read from it in place and nothing is buffered. A plain io.Reader is
@@ -97,7 +98,7 @@ func optional(s string) *string {
 	return aws.String(s)
 }
 
-// readerAtSeeker is what the uploader reads parts from without buffering.
+// readerAtSeeker is a body the uploader reads parts from without buffering.
 type readerAtSeeker interface {
 	io.ReaderAt
 	io.ReadSeeker
@@ -169,4 +170,3 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-

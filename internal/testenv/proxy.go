@@ -24,8 +24,8 @@ type RequestRecord struct {
 	// Status is the status code sent to the client; 0 when the connection
 	// was closed without a response.
 	Status int
-	// Injected is true when the proxy answered by itself (FailNext or
-	// SetDown) and the request never reached the target.
+	// Injected is true when the proxy failed the request itself (FailNext
+	// or SetDown) and the request never reached the target.
 	Injected bool
 }
 
