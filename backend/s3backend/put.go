@@ -20,10 +20,10 @@ import (
 //
 // Memory: when r is an io.ReaderAt and io.Seeker (such as *os.File), parts
 // are read from it in place and nothing is buffered. A plain io.Reader is
-// buffered part by part, up to PartSize x _uploadConcurrency bytes (64 MiB
-// with the default 16 MiB parts) per upload in flight, and a single
-// PutObject of it is sent with an unsigned payload because the body
-// cannot be read twice to hash it.
+// buffered part by part in a pool of _uploadConcurrency+1 part buffers
+// (80 MiB with the default 16 MiB parts) per upload in flight. A single
+// PutObject of a plain reader is sent with an unsigned payload, because
+// the body cannot be read twice to hash it.
 //
 // A body shorter than size fails with io.ErrUnexpectedEOF and leaves no
 // object; bytes after size are not read. opts.Digest goes in the user
