@@ -1056,6 +1056,59 @@ func (x *FindReplicaTargetsResponse) GetHosts() []*Host {
 	return nil
 }
 
+// ReplicateRequest asks a seed peer to copy a task from its holders.
+type ReplicateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Task          *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	Sources       []*Host                `protobuf:"bytes,2,rep,name=sources,proto3" json:"sources,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplicateRequest) Reset() {
+	*x = ReplicateRequest{}
+	mi := &file_scheduler_v1_scheduler_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplicateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplicateRequest) ProtoMessage() {}
+
+func (x *ReplicateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_scheduler_v1_scheduler_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplicateRequest.ProtoReflect.Descriptor instead.
+func (*ReplicateRequest) Descriptor() ([]byte, []int) {
+	return file_scheduler_v1_scheduler_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ReplicateRequest) GetTask() *Task {
+	if x != nil {
+		return x.Task
+	}
+	return nil
+}
+
+func (x *ReplicateRequest) GetSources() []*Host {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
+}
+
 var File_scheduler_v1_scheduler_proto protoreflect.FileDescriptor
 
 const file_scheduler_v1_scheduler_proto_rawDesc = "" +
@@ -1131,7 +1184,10 @@ const file_scheduler_v1_scheduler_proto_rawDesc = "" +
 	"\x04task\x18\x02 \x01(\v2\x1a.dfcache.scheduler.v1.TaskR\x04task\x12\x14\n" +
 	"\x05count\x18\x03 \x01(\x05R\x05count\"N\n" +
 	"\x1aFindReplicaTargetsResponse\x120\n" +
-	"\x05hosts\x18\x01 \x03(\v2\x1a.dfcache.scheduler.v1.HostR\x05hosts*p\n" +
+	"\x05hosts\x18\x01 \x03(\v2\x1a.dfcache.scheduler.v1.HostR\x05hosts\"x\n" +
+	"\x10ReplicateRequest\x12.\n" +
+	"\x04task\x18\x01 \x01(\v2\x1a.dfcache.scheduler.v1.TaskR\x04task\x124\n" +
+	"\asources\x18\x02 \x03(\v2\x1a.dfcache.scheduler.v1.HostR\asources*p\n" +
 	"\x06Action\x12\x16\n" +
 	"\x12ACTION_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ACTION_FOLLOW_PARENTS\x10\x01\x12\x1d\n" +
@@ -1161,7 +1217,7 @@ func file_scheduler_v1_scheduler_proto_rawDescGZIP() []byte {
 }
 
 var file_scheduler_v1_scheduler_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_scheduler_v1_scheduler_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_scheduler_v1_scheduler_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_scheduler_v1_scheduler_proto_goTypes = []any{
 	(Action)(0),                        // 0: dfcache.scheduler.v1.Action
 	(*Empty)(nil),                      // 1: dfcache.scheduler.v1.Empty
@@ -1180,6 +1236,7 @@ var file_scheduler_v1_scheduler_proto_goTypes = []any{
 	(*DeleteObjectRequest)(nil),        // 14: dfcache.scheduler.v1.DeleteObjectRequest
 	(*FindReplicaTargetsRequest)(nil),  // 15: dfcache.scheduler.v1.FindReplicaTargetsRequest
 	(*FindReplicaTargetsResponse)(nil), // 16: dfcache.scheduler.v1.FindReplicaTargetsResponse
+	(*ReplicateRequest)(nil),           // 17: dfcache.scheduler.v1.ReplicateRequest
 }
 var file_scheduler_v1_scheduler_proto_depIdxs = []int32{
 	2,  // 0: dfcache.scheduler.v1.AnnounceHostRequest.host:type_name -> dfcache.scheduler.v1.Host
@@ -1191,27 +1248,29 @@ var file_scheduler_v1_scheduler_proto_depIdxs = []int32{
 	3,  // 6: dfcache.scheduler.v1.StatObjectResponse.task:type_name -> dfcache.scheduler.v1.Task
 	3,  // 7: dfcache.scheduler.v1.FindReplicaTargetsRequest.task:type_name -> dfcache.scheduler.v1.Task
 	2,  // 8: dfcache.scheduler.v1.FindReplicaTargetsResponse.hosts:type_name -> dfcache.scheduler.v1.Host
-	4,  // 9: dfcache.scheduler.v1.Scheduler.AnnounceHost:input_type -> dfcache.scheduler.v1.AnnounceHostRequest
-	6,  // 10: dfcache.scheduler.v1.Scheduler.LeaveHost:input_type -> dfcache.scheduler.v1.LeaveHostRequest
-	7,  // 11: dfcache.scheduler.v1.Scheduler.FindParents:input_type -> dfcache.scheduler.v1.FindParentsRequest
-	10, // 12: dfcache.scheduler.v1.Scheduler.AnnounceTask:input_type -> dfcache.scheduler.v1.AnnounceTaskRequest
-	11, // 13: dfcache.scheduler.v1.Scheduler.WithdrawTask:input_type -> dfcache.scheduler.v1.WithdrawTaskRequest
-	12, // 14: dfcache.scheduler.v1.Scheduler.StatObject:input_type -> dfcache.scheduler.v1.StatObjectRequest
-	14, // 15: dfcache.scheduler.v1.Scheduler.DeleteObject:input_type -> dfcache.scheduler.v1.DeleteObjectRequest
-	15, // 16: dfcache.scheduler.v1.Scheduler.FindReplicaTargets:input_type -> dfcache.scheduler.v1.FindReplicaTargetsRequest
-	5,  // 17: dfcache.scheduler.v1.Scheduler.AnnounceHost:output_type -> dfcache.scheduler.v1.AnnounceHostResponse
-	1,  // 18: dfcache.scheduler.v1.Scheduler.LeaveHost:output_type -> dfcache.scheduler.v1.Empty
-	9,  // 19: dfcache.scheduler.v1.Scheduler.FindParents:output_type -> dfcache.scheduler.v1.FindParentsResponse
-	1,  // 20: dfcache.scheduler.v1.Scheduler.AnnounceTask:output_type -> dfcache.scheduler.v1.Empty
-	1,  // 21: dfcache.scheduler.v1.Scheduler.WithdrawTask:output_type -> dfcache.scheduler.v1.Empty
-	13, // 22: dfcache.scheduler.v1.Scheduler.StatObject:output_type -> dfcache.scheduler.v1.StatObjectResponse
-	1,  // 23: dfcache.scheduler.v1.Scheduler.DeleteObject:output_type -> dfcache.scheduler.v1.Empty
-	16, // 24: dfcache.scheduler.v1.Scheduler.FindReplicaTargets:output_type -> dfcache.scheduler.v1.FindReplicaTargetsResponse
-	17, // [17:25] is the sub-list for method output_type
-	9,  // [9:17] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	3,  // 9: dfcache.scheduler.v1.ReplicateRequest.task:type_name -> dfcache.scheduler.v1.Task
+	2,  // 10: dfcache.scheduler.v1.ReplicateRequest.sources:type_name -> dfcache.scheduler.v1.Host
+	4,  // 11: dfcache.scheduler.v1.Scheduler.AnnounceHost:input_type -> dfcache.scheduler.v1.AnnounceHostRequest
+	6,  // 12: dfcache.scheduler.v1.Scheduler.LeaveHost:input_type -> dfcache.scheduler.v1.LeaveHostRequest
+	7,  // 13: dfcache.scheduler.v1.Scheduler.FindParents:input_type -> dfcache.scheduler.v1.FindParentsRequest
+	10, // 14: dfcache.scheduler.v1.Scheduler.AnnounceTask:input_type -> dfcache.scheduler.v1.AnnounceTaskRequest
+	11, // 15: dfcache.scheduler.v1.Scheduler.WithdrawTask:input_type -> dfcache.scheduler.v1.WithdrawTaskRequest
+	12, // 16: dfcache.scheduler.v1.Scheduler.StatObject:input_type -> dfcache.scheduler.v1.StatObjectRequest
+	14, // 17: dfcache.scheduler.v1.Scheduler.DeleteObject:input_type -> dfcache.scheduler.v1.DeleteObjectRequest
+	15, // 18: dfcache.scheduler.v1.Scheduler.FindReplicaTargets:input_type -> dfcache.scheduler.v1.FindReplicaTargetsRequest
+	5,  // 19: dfcache.scheduler.v1.Scheduler.AnnounceHost:output_type -> dfcache.scheduler.v1.AnnounceHostResponse
+	1,  // 20: dfcache.scheduler.v1.Scheduler.LeaveHost:output_type -> dfcache.scheduler.v1.Empty
+	9,  // 21: dfcache.scheduler.v1.Scheduler.FindParents:output_type -> dfcache.scheduler.v1.FindParentsResponse
+	1,  // 22: dfcache.scheduler.v1.Scheduler.AnnounceTask:output_type -> dfcache.scheduler.v1.Empty
+	1,  // 23: dfcache.scheduler.v1.Scheduler.WithdrawTask:output_type -> dfcache.scheduler.v1.Empty
+	13, // 24: dfcache.scheduler.v1.Scheduler.StatObject:output_type -> dfcache.scheduler.v1.StatObjectResponse
+	1,  // 25: dfcache.scheduler.v1.Scheduler.DeleteObject:output_type -> dfcache.scheduler.v1.Empty
+	16, // 26: dfcache.scheduler.v1.Scheduler.FindReplicaTargets:output_type -> dfcache.scheduler.v1.FindReplicaTargetsResponse
+	19, // [19:27] is the sub-list for method output_type
+	11, // [11:19] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_scheduler_v1_scheduler_proto_init() }
@@ -1225,7 +1284,7 @@ func file_scheduler_v1_scheduler_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_scheduler_v1_scheduler_proto_rawDesc), len(file_scheduler_v1_scheduler_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
