@@ -202,8 +202,9 @@ type errorDocument struct {
 	StringToSign string   `xml:"StringToSign,omitempty"`
 }
 
-// writeError sends e as XML. A HEAD answer has no body, so the document goes
-// base64-encoded in the x-VENDOR-err header instead, as OSS does.
+// writeError sends e as XML. A HEAD answer has no body, so OSS sends the
+// document base64-encoded in the x-oss-err header, and OBS sends the code
+// and message in x-obs-error-code and x-obs-error-message on every error.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	doc := errorDocument{
 		Code: e.Code, Message: e.Message, StringToSign: e.StringToSign,
@@ -211,10 +212,18 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	}
 	body, _ := xml.Marshal(doc)
 	body = append([]byte(xml.Header), body...)
-	w.Header().Set("Content-Type", "application/xml")
-	w.Header().Set("x-"+s.cfg.Vendor+"-ec", e.Code)
+	h := w.Header()
+	h.Set("Content-Type", "application/xml")
+	if s.cfg.Vendor == "obs" {
+		h.Set("x-obs-error-code", e.Code)
+		h.Set("x-obs-error-message", e.Message)
+	} else {
+		h.Set("x-oss-ec", e.Code)
+	}
 	if r.Method == http.MethodHead {
-		w.Header().Set("x-"+s.cfg.Vendor+"-err", base64.StdEncoding.EncodeToString(body))
+		if s.cfg.Vendor != "obs" {
+			h.Set("x-oss-err", base64.StdEncoding.EncodeToString(body))
+		}
 		w.WriteHeader(e.Status)
 		return
 	}
