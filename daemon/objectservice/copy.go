@@ -20,8 +20,8 @@ func (s *Service) Copy(ctx context.Context, bucket, srcKey, dstKey string) (back
 	unlock := s.keys.lock(bucket, dstKey)
 	defer unlock()
 	// An older pending write of the destination must not land after the copy.
-	if _, _, err := s.queue.Cancel(ctx, bucket, dstKey); err != nil {
-		return backend.ObjectInfo{}, fmt.Errorf("cancel older write-back: %w", err)
+	if err := s.cancelPending(ctx, bucket, dstKey); err != nil {
+		return backend.ObjectInfo{}, err
 	}
 	info, err := s.backend.CopyObject(ctx, bucket, srcKey, dstKey)
 	if err != nil {

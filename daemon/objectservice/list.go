@@ -20,6 +20,7 @@ func (s *Service) List(ctx context.Context, bucket string, opts backend.ListOpti
 	if err != nil {
 		return backend.ListResult{}, fmt.Errorf("list %s: %w", bucket, err)
 	}
+	s.fillDigests(bucket, res.Objects)
 	pending, err := s.pendingInfos(bucket, opts)
 	if err != nil {
 		return backend.ListResult{}, err
@@ -28,6 +29,24 @@ func (s *Service) List(ctx context.Context, bucket string, opts backend.ListOpti
 		return res, nil
 	}
 	return mergeListing(res, pending, opts), nil
+}
+
+// fillDigests adds the digest to listed objects that this peer has cached,
+// because S3 listings carry no user metadata.
+//
+// TODO: objects that are not cached here, or whose backend ETag is not
+// their md5 (multipart uploads), are listed without a digest; HEAD has it.
+func (s *Service) fillDigests(bucket string, objects []backend.ObjectInfo) {
+	for i := range objects {
+		o := &objects[i]
+		if o.Digest != "" {
+			continue
+		}
+		meta, ok := s.cache.Lookup(s.cacheKey(bucket, o.Key))
+		if ok && meta.Length == o.Size && (meta.ETag == o.ETag || meta.Digest == "md5:"+o.ETag) {
+			o.Digest = meta.Digest
+		}
+	}
 }
 
 // pendingInfos returns the pending objects of bucket that the listing

@@ -81,9 +81,9 @@ func (u *Upload) Commit(ctx context.Context, opts PutOptions) (backend.ObjectInf
 	defer unlock()
 	if opts.Mode == api.WriteBack {
 		// An older pending write of this key must not land after this one.
-		if _, _, err := s.queue.Cancel(ctx, u.bucket, u.key); err != nil {
+		if err := s.cancelPending(ctx, u.bucket, u.key); err != nil {
 			u.Abort()
-			return backend.ObjectInfo{}, fmt.Errorf("cancel older write-back: %w", err)
+			return backend.ObjectInfo{}, err
 		}
 	}
 	meta, err := u.w.Commit(u.newMeta(opts), piececache.CommitOptions{Pin: opts.Mode != api.Ephemeral})
@@ -134,8 +134,29 @@ func (s *Service) enqueue(meta piececache.Meta) error {
 		ContentType: meta.ContentType,
 		CreatedAt:   time.Now(),
 	}
+	prev, replaced, err := s.queue.Get(rec.Bucket, rec.Key)
+	if err != nil {
+		return fmt.Errorf("read write-back queue: %w", err)
+	}
 	if err := s.queue.Add(rec); err != nil {
 		return fmt.Errorf("record write-back: %w", err)
+	}
+	if replaced {
+		// The replaced record will never report done, so its pin goes now.
+		s.cache.Unpin(meta.Key, prev.Version)
+	}
+	return nil
+}
+
+// cancelPending cancels the pending write-back of a key, waiting for an
+// upload in flight, and releases the pin the record held.
+func (s *Service) cancelPending(ctx context.Context, bucket, key string) error {
+	rec, found, err := s.queue.Cancel(ctx, bucket, key)
+	if err != nil {
+		return fmt.Errorf("cancel pending write-back of %s/%s: %w", bucket, key, err)
+	}
+	if found {
+		s.cache.Unpin(s.cacheKey(bucket, key), rec.Version)
 	}
 	return nil
 }

@@ -29,6 +29,14 @@ func NewUploader(b backend.Backend, c *piececache.Cache) *Uploader {
 // already holds an object with the same digest and size, so retries and
 // duplicate records are harmless.
 func (u *Uploader) Upload(ctx context.Context, r writeback.Record) error {
+	info, err := u.backend.HeadObject(ctx, r.Bucket, r.Key)
+	if err == nil && info.Digest == r.Digest && info.Size == r.Size {
+		return nil
+	}
+	if err != nil && !errors.Is(err, backend.ErrNotFound) {
+		return fmt.Errorf("head %s/%s: %w", r.Bucket, r.Key, err)
+	}
+
 	ck := piececache.Key{Backend: u.backendID, Bucket: r.Bucket, Object: r.Key}
 	obj, err := u.cache.Open(ck, r.Version)
 	if err != nil {
@@ -37,14 +45,6 @@ func (u *Uploader) Upload(ctx context.Context, r writeback.Record) error {
 		return fmt.Errorf("open cached %s/%s version %s: %w", r.Bucket, r.Key, r.Version, err)
 	}
 	defer obj.Close()
-
-	info, err := u.backend.HeadObject(ctx, r.Bucket, r.Key)
-	if err == nil && info.Digest == r.Digest && info.Size == r.Size {
-		return nil
-	}
-	if err != nil && !errors.Is(err, backend.ErrNotFound) {
-		return fmt.Errorf("head %s/%s: %w", r.Bucket, r.Key, err)
-	}
 	meta := obj.Meta()
 	body := io.NewSectionReader(obj, 0, meta.Length)
 	opts := backend.PutOptions{
