@@ -48,6 +48,10 @@ var (
 	ErrAborted = errors.New("piececache: write aborted")
 	// ErrClosed means that the cache was closed.
 	ErrClosed = errors.New("piececache: cache closed")
+	// ErrNoSuchPiece means that a requested piece is not there: it lies
+	// beyond the end of a committed write or object, or Writer.ReadPiece
+	// was called before the piece was complete.
+	ErrNoSuchPiece = errors.New("piececache: no such piece")
 )
 
 // DefaultPieceSize is the piece size used when Options.PieceSize is 0.
