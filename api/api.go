@@ -20,6 +20,9 @@ const (
 	// HeaderSource names where the bytes of a GET came from: one of the
 	// Source values.
 	HeaderSource = "X-Dragonfly-Object-Source"
+	// HeaderPersisted is sent by a peer with an Ephemeral replica upload:
+	// "true" when the backend already has the object.
+	HeaderPersisted = "X-Dragonfly-Object-Persisted"
 )
 
 // CopyOperation is the HeaderOperation value of a server-side copy.

@@ -34,7 +34,11 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	if err != nil {
 		return statusErrorf(http.StatusBadRequest, "invalid upload: the body must be multipart/form-data with a %q part: %v", api.FieldFile, err)
 	}
-	form := putForm{opts: objectservice.PutOptions{Mode: api.AsyncWriteBack, MaxReplicas: api.DefaultMaxReplicas}}
+	form := putForm{opts: objectservice.PutOptions{
+		Mode:        api.AsyncWriteBack,
+		MaxReplicas: api.DefaultMaxReplicas,
+		Persisted:   r.Header.Get(api.HeaderPersisted) == "true",
+	}}
 	defer func() {
 		if form.upload != nil {
 			form.upload.Abort()

@@ -3,79 +3,73 @@ package objectservice
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/dfcache/dfcache/backend"
 	"github.com/dfcache/dfcache/piececache"
 )
 
-// fill is a download of one object version from the backend into the
-// cache. Readers follow the cache writer, so concurrent GETs of an
-// uncached object cause one backend read.
+// fill is a download of one object version into the cache, from the
+// backend or from other peers. Readers follow the cache writer, so
+// concurrent GETs of an uncached object cause one download.
 type fill struct {
 	version string
+	source  string
 	w       *piececache.Writer
 }
 
-// startFill joins the fill of info's version of ck or starts one.
-func (s *Service) startFill(ck piececache.Key, info backend.ObjectInfo) (*fill, error) {
-	version := versionOf(info)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if f, ok := s.fills[ck]; ok && f.version == version {
+// startFill joins the fill of v or starts one.
+func (s *Service) startFill(ctx context.Context, ck piececache.Key, v Version) (*fill, error) {
+	s.fillMu.Lock()
+	defer s.fillMu.Unlock()
+	if f, ok := s.fills[ck]; ok && f.version == v.Version {
 		return f, nil
 	}
 	w, err := s.cache.Create(ck)
 	if err != nil {
 		return nil, fmt.Errorf("stage download: %w", err)
 	}
-	f := &fill{version: version, w: w}
+	source, fetch, err := s.planFetch(ctx, v, w)
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	f := &fill{version: v.Version, source: source, w: w}
 	s.fills[ck] = f
-	go s.runFill(ck, info, f)
+	go s.runFill(ck, v, f, fetch)
 	return f, nil
 }
 
-// runFill copies the object from the backend into the cache. It runs on
-// its own context: a client that goes away does not stop the fill others
-// may be following.
-func (s *Service) runFill(ck piececache.Key, info backend.ObjectInfo, f *fill) {
+// runFill copies the object into the cache. It runs on its own context: a
+// client that goes away does not stop the fill others may be following.
+func (s *Service) runFill(ck piececache.Key, v Version, f *fill, fetch FetchFunc) {
 	defer func() {
-		s.mu.Lock()
+		s.fillMu.Lock()
 		if s.fills[ck] == f {
 			delete(s.fills, ck)
 		}
-		s.mu.Unlock()
+		s.fillMu.Unlock()
 	}()
 	start := time.Now()
-	if err := s.download(ck, f, info.Size); err != nil {
+	if err := fetch(context.Background(), f.w); err != nil {
 		f.w.Abort()
-		s.log.Error("download from backend failed", "bucket", ck.Bucket, "key", ck.Object, "err", err)
+		s.log.Error("download failed", "bucket", ck.Bucket, "key", ck.Object, "source", f.source, "err", err)
 		return
 	}
-	meta := metaFromInfo(info, f.version)
-	if _, err := f.w.Commit(meta, piececache.CommitOptions{}); err != nil {
+	meta := metaFromInfo(v.Info, v.Version)
+	meta.Ephemeral = v.Pending
+	meta, err := f.w.Commit(meta, piececache.CommitOptions{})
+	if err != nil {
 		s.log.Error("commit download to cache failed", "bucket", ck.Bucket, "key", ck.Object, "err", err)
 		return
 	}
 	s.markChecked(ck)
-	s.log.Info("object cached from backend", "bucket", ck.Bucket, "key", ck.Object, "size", info.Size, "duration", time.Since(start))
+	s.published(meta, v.Pending, 0)
+	s.log.Info("object cached", "bucket", ck.Bucket, "key", ck.Object, "source", f.source, "size", meta.Length, "duration", time.Since(start))
 }
 
-func (s *Service) download(ck piececache.Key, f *fill, size int64) error {
-	rc, _, err := s.backend.GetObject(context.Background(), ck.Bucket, ck.Object, nil)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	n, err := io.Copy(f.w, rc)
-	if err != nil {
-		return err
-	}
-	if n != size {
-		return fmt.Errorf("backend sent %d bytes, its metadata says %d", n, size)
-	}
-	return nil
+func errShortBackendRead(got, want int64) error {
+	return fmt.Errorf("backend sent %d bytes, its metadata says %d", got, want)
 }
 
 // metaFromInfo builds the cache metadata of a backend object. When the

@@ -17,8 +17,7 @@ import (
 // any range of it. Close it when done.
 type Object struct {
 	Info backend.ObjectInfo
-	// Source is where the bytes come from: api.SourceLocal or
-	// api.SourceBackend.
+	// Source is where the bytes come from, an api.Source value.
 	Source string
 
 	cached *piececache.Object
@@ -54,78 +53,85 @@ type closingReader struct {
 
 func (c *closingReader) Close() error { return c.c.Close() }
 
-// Head returns an object's metadata: from a pending or local-only cache
-// entry, from a cache entry the backend confirms, or from the backend.
-func (s *Service) Head(ctx context.Context, bucket, key string) (backend.ObjectInfo, error) {
+// target is the version a read resolves to: cached here (local set) or
+// to be fetched.
+type target struct {
+	v     Version
+	local *piececache.Meta
+}
+
+// resolve finds the version of a key to serve, in this order: the newest
+// version still pending in the cluster; this peer's own pending write; a
+// cached version within MetadataTTL; the version the backend has.
+func (s *Service) resolve(ctx context.Context, bucket, key string) (target, error) {
 	ck := s.cacheKey(bucket, key)
-	if meta, ok := s.localVersion(ck); ok {
-		return infoFromMeta(meta), nil
-	}
 	meta, cached := s.cache.Lookup(ck)
+	if c := s.opts.Cluster; c != nil {
+		if v, ok := c.LatestPending(ctx, bucket, key); ok {
+			if cached && meta.Version == v.Version {
+				return target{v: v, local: &meta}, nil
+			}
+			return target{v: v}, nil
+		}
+	}
+	if m, ok := s.localVersion(ck); ok {
+		return target{local: &m}, nil
+	}
 	if cached && s.fresh(ck) {
-		return infoFromMeta(meta), nil
+		return target{local: &meta}, nil
 	}
 	info, err := s.backend.HeadObject(ctx, bucket, key)
 	if err != nil {
 		if cached && backend.IsRetryable(err) {
-			s.log.Warn("backend unreachable, answering from cache", "bucket", bucket, "key", key, "err", err)
-			return infoFromMeta(meta), nil
+			s.log.Warn("backend unreachable, serving from cache", "bucket", bucket, "key", key, "err", err)
+			return target{local: &meta}, nil
 		}
-		if errors.Is(err, backend.ErrNotFound) && cached {
+		if cached && errors.Is(err, backend.ErrNotFound) {
 			s.dropVersion(ck, meta.Version)
 		}
-		return backend.ObjectInfo{}, fmt.Errorf("head %s/%s: %w", bucket, key, err)
+		return target{}, fmt.Errorf("head %s/%s: %w", bucket, key, err)
 	}
-	if cached && meta.Version == versionOf(info) {
+	v := Version{Bucket: bucket, Key: key, Version: versionOf(info), Info: info}
+	if cached && meta.Version == v.Version {
 		s.markChecked(ck)
-		return infoFromMeta(meta), nil
+		return target{v: v, local: &meta}, nil
 	}
-	return info, nil
+	return target{v: v}, nil
+}
+
+// Head returns an object's metadata.
+func (s *Service) Head(ctx context.Context, bucket, key string) (backend.ObjectInfo, error) {
+	t, err := s.resolve(ctx, bucket, key)
+	if err != nil {
+		return backend.ObjectInfo{}, err
+	}
+	if t.local != nil {
+		return infoFromMeta(*t.local), nil
+	}
+	return t.v.Info, nil
 }
 
 // Get opens an object for reading: from the cache when it holds the
-// version the backend has (or a version not yet in the backend), otherwise
-// by filling the cache from the backend while the caller reads.
+// resolved version, otherwise by filling the cache from other peers or the
+// backend while the caller reads.
 func (s *Service) Get(ctx context.Context, bucket, key string) (*Object, error) {
-	ck := s.cacheKey(bucket, key)
-	if meta, ok := s.localVersion(ck); ok {
-		if obj, err := s.openCached(ck, meta.Version); err == nil {
-			return obj, nil
-		}
-	}
-	meta, cached := s.cache.Lookup(ck)
-	if cached && s.fresh(ck) {
-		if obj, err := s.openCached(ck, meta.Version); err == nil {
-			return obj, nil
-		}
-	}
-	info, err := s.backend.HeadObject(ctx, bucket, key)
-	if err != nil {
-		return s.getWithoutBackend(ck, meta, cached, err)
-	}
-	version := versionOf(info)
-	if cached && meta.Version == version {
-		if obj, err := s.openCached(ck, version); err == nil {
-			s.markChecked(ck)
-			return obj, nil
-		}
-	}
-	f, err := s.startFill(ck, info)
+	t, err := s.resolve(ctx, bucket, key)
 	if err != nil {
 		return nil, err
 	}
-	return &Object{Info: info, Source: api.SourceBackend, fill: f}, nil
-}
-
-func (s *Service) getWithoutBackend(ck piececache.Key, meta piececache.Meta, cached bool, err error) (*Object, error) {
-	if cached && backend.IsRetryable(err) {
-		s.log.Warn("backend unreachable, serving from cache", "bucket", ck.Bucket, "key", ck.Object, "err", err)
-		return s.openCached(ck, meta.Version)
+	ck := s.cacheKey(bucket, key)
+	if t.local != nil {
+		obj, err := s.openCached(ck, t.local.Version)
+		if err == nil || t.v.Version == "" {
+			return obj, err
+		}
+		// The entry went away (evicted or corrupt) since resolve: fetch it.
 	}
-	if cached && errors.Is(err, backend.ErrNotFound) {
-		s.dropVersion(ck, meta.Version)
+	f, err := s.startFill(ctx, ck, t.v)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("head %s/%s: %w", ck.Bucket, ck.Object, err)
+	return &Object{Info: t.v.Info, Source: f.source, fill: f}, nil
 }
 
 func (s *Service) openCached(ck piececache.Key, version string) (*Object, error) {
@@ -137,14 +143,18 @@ func (s *Service) openCached(ck piececache.Key, version string) (*Object, error)
 }
 
 // localVersion returns the cached version that the backend does not have
-// yet: one with a pending write-back, or an Ephemeral one.
+// yet: one with a pending write-back, or, on a standalone peer, an
+// Ephemeral one. In a cluster, Ephemeral copies are replicas that the
+// scheduler or the backend confirm like any other cached version.
 func (s *Service) localVersion(ck piececache.Key) (piececache.Meta, bool) {
-	if rec, ok, err := s.queue.Get(ck.Bucket, ck.Object); err == nil && ok {
-		if meta, ok := s.cache.Lookup(ck); ok && meta.Version == rec.Version {
-			return meta, true
-		}
+	meta, ok := s.cache.Lookup(ck)
+	if !ok {
+		return piececache.Meta{}, false
 	}
-	if meta, ok := s.cache.Lookup(ck); ok && meta.Ephemeral {
+	if rec, found, err := s.queue.Get(ck.Bucket, ck.Object); err == nil && found && meta.Version == rec.Version {
+		return meta, true
+	}
+	if meta.Ephemeral && s.opts.Cluster == nil {
 		return meta, true
 	}
 	return piececache.Meta{}, false

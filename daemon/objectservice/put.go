@@ -29,6 +29,9 @@ type PutOptions struct {
 	Digest      string
 	ContentType string
 	MaxReplicas int
+	// Persisted tells an Ephemeral write (a replica from another peer)
+	// that the backend already has this version.
+	Persisted bool
 }
 
 // NewUpload starts receiving an object. The caller writes the body and
@@ -95,9 +98,17 @@ func (u *Upload) Commit(ctx context.Context, opts PutOptions) (backend.ObjectInf
 
 	switch opts.Mode {
 	case api.AsyncWriteBack:
-		err = s.enqueue(meta)
+		if err = s.enqueue(meta); err == nil {
+			s.published(meta, true, opts.MaxReplicas)
+		}
 	case api.WriteBack:
-		err = s.writeBack(ctx, meta)
+		// Replicas are made while the backend upload runs.
+		s.published(meta, true, opts.MaxReplicas)
+		if err = s.writeBack(ctx, meta); err == nil && s.opts.Cluster != nil {
+			s.opts.Cluster.Persisted(u.bucket, u.key, meta.Version)
+		}
+	case api.Ephemeral:
+		s.published(meta, !opts.Persisted, 0)
 	}
 	if err != nil {
 		s.dropVersion(ck, meta.Version)

@@ -41,6 +41,8 @@ type Options struct {
 	RetryBackoff time.Duration
 	Logger       *slog.Logger
 	Metrics      *metrics.Metrics
+	// Cluster connects the peer to the others; nil for a standalone peer.
+	Cluster Cluster
 }
 
 // Service serves objects of one backend through the local cache.
@@ -56,9 +58,13 @@ type Service struct {
 	keys    keyLocks
 	buckets bucketCache
 
-	mu sync.Mutex // guards fills and checked
-	// fills are backend downloads into the cache in progress, by cache key.
-	fills map[piececache.Key]*fill
+	// fillMu guards fills, the downloads into the cache in progress by
+	// cache key. It is held while the cluster plans a download, so that
+	// concurrent misses of one key start one download.
+	fillMu sync.Mutex
+	fills  map[piececache.Key]*fill
+
+	mu sync.Mutex // guards checked
 	// checked is when a cached entry was last confirmed against the backend.
 	checked map[piececache.Key]time.Time
 }
@@ -122,6 +128,9 @@ func (s *Service) Delete(ctx context.Context, bucket, key string) error {
 	s.forget(ck)
 	if err := s.backend.DeleteObject(ctx, bucket, key); err != nil && !errors.Is(err, backend.ErrNotFound) {
 		return fmt.Errorf("delete %s/%s: %w", bucket, key, err)
+	}
+	if s.opts.Cluster != nil {
+		s.opts.Cluster.Deleted(bucket, key)
 	}
 	return nil
 }
