@@ -23,18 +23,18 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	what := e.Bucket
+	target := e.Bucket
 	if e.Key != "" {
-		what += "/" + e.Key
+		target += "/" + e.Key
 	}
 	detail := e.Cause.Error()
 	if oe, ok := asObsError(e.Cause); ok {
 		detail = fmt.Sprintf("%s (HTTP %d, request id %s): %s", oe.Code, oe.StatusCode, oe.RequestId, oe.Message)
 	}
 	if e.Kind == nil {
-		return fmt.Sprintf("obs %s %q: %s", e.Op, what, detail)
+		return fmt.Sprintf("obs %s %q: %s", e.Op, target, detail)
 	}
-	return fmt.Sprintf("obs %s %q: %v: %s", e.Op, what, e.Kind, detail)
+	return fmt.Sprintf("obs %s %q: %v: %s", e.Op, target, e.Kind, detail)
 }
 
 // Unwrap returns the backend sentinel and the SDK error.
@@ -61,7 +61,7 @@ var (
 
 // mapError wraps err from the SDK with the operation and the backend
 // condition it means. notFound is the condition of a 404 that carries no
-// error code, as HEAD answers do: ErrNotFound for objects, ErrBucketNotFound
+// error code, as HEAD responses do: ErrNotFound for objects, ErrBucketNotFound
 // for buckets.
 func mapError(op, bucket, key string, err, notFound error) error {
 	return &Error{Op: op, Bucket: bucket, Key: key, Kind: classify(err, notFound), Cause: err}

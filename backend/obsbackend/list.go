@@ -13,7 +13,7 @@ import (
 const maxPageKeys = 1000
 
 // ListObjects lists keys after opts.Marker. A limit of 0 means one page of
-// 1000 keys, the OBS maximum per request; a larger limit is served by
+// 1000 keys, the OBS maximum per request. A larger limit is served by
 // requesting further pages until the limit is reached or the listing ends.
 func (b *Backend) ListObjects(ctx context.Context, bucket string, opts backend.ListOptions) (backend.ListResult, error) {
 	c, err := b.client(ctx)

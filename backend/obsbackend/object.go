@@ -17,7 +17,7 @@ import (
 const digestMeta = "digest"
 
 // HeadObject returns the metadata of bucket/key. A missing bucket reads as
-// backend.ErrNotFound, because a HEAD answer has no error code.
+// backend.ErrNotFound, because a HEAD response carries no error code.
 func (b *Backend) HeadObject(ctx context.Context, bucket, key string) (backend.ObjectInfo, error) {
 	c, err := b.client(ctx)
 	if err != nil {

@@ -54,6 +54,8 @@ var _ backend.Backend = (*Backend)(nil)
 //     virtual-hosted style. The SDK switches to "v2" for path-style
 //     requests, which an IP endpoint or cfg.S3ForcePathStyle selects.
 //   - "v2": AWS signature v2 ("AWS AK:SIG") and x-amz-meta-digest.
+//   - "v4": AWS signature v4 ("AWS4-HMAC-SHA256"), scoped to cfg.Region,
+//     and x-amz-meta-digest.
 //
 // Either way OBS stores the same user metadata "digest". cfg.SecurityToken,
 // when set, is sent as x-obs-security-token or x-amz-security-token.
@@ -82,14 +84,19 @@ func (b *Backend) resolveConfig() error {
 		b.signature = obs.SignatureObs
 	case "v2":
 		b.signature = obs.SignatureV2
+	case "v4":
+		b.signature = obs.SignatureV4
 	default:
-		return invalidConfig("signatureVersion %q is not supported: use \"obs\" or \"v2\"", b.cfg.SignatureVersion)
+		return invalidConfig("signatureVersion %q is not supported: use \"obs\", \"v2\" or \"v4\"", b.cfg.SignatureVersion)
 	}
 	if b.cfg.Endpoint == "" {
 		return invalidConfig("endpoint is empty: set it to the OBS endpoint, such as obs.cn-north-4.myhuaweicloud.com")
 	}
 	if b.cfg.AccessKey == "" || b.cfg.SecretKey == "" {
 		return invalidConfig("accessKey and secretKey are required")
+	}
+	if b.signature == obs.SignatureV4 && b.cfg.Region == "" {
+		return invalidConfig("region is empty: signature v4 needs the bucket region, such as cn-north-4")
 	}
 	if b.threshold == 0 {
 		b.threshold = backend.DefaultMultipartThreshold

@@ -28,18 +28,24 @@ var _creds = ossfake.Credentials{AccessKey: "OBSTESTKEY", SecretKey: "obs-test-s
 // mode is one way of addressing the fake: path style, where the SDK signs
 // with AWS v2, or virtual-hosted style with the native OBS signature.
 type mode struct {
-	name   string
-	scheme string
+	name      string
+	signature string // Config.SignatureVersion
+	scheme    string
 	// endpoint returns the endpoint for the fake's address.
 	endpoint func(addr string) string
 }
 
 var _modes = []mode{
-	{"path style", obsfake.SchemeAWS, func(addr string) string { return "http://" + addr }},
-	{"virtual host", obsfake.SchemeOBS, func(addr string) string {
-		_, port, _ := net.SplitHostPort(addr)
-		return "http://" + testDomain + ":" + port
-	}},
+	{"path style", "", obsfake.SchemeAWS, pathStyle},
+	{"virtual host", "", obsfake.SchemeOBS, virtualHost},
+	{"aws v4", "v4", obsfake.SchemeAWS4, pathStyle},
+}
+
+func pathStyle(addr string) string { return "http://" + addr }
+
+func virtualHost(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return "http://" + testDomain + ":" + port
 }
 
 // newBackend builds a backend for srv in mode m. Every connection goes to
@@ -47,7 +53,7 @@ var _modes = []mode{
 // virtual-hosted names such as BUCKET.obs.test need no DNS.
 func newBackend(t *testing.T, srv *ossfake.Server, m mode, cfg backend.Config) *Backend {
 	t.Helper()
-	cfg.Name, cfg.Endpoint, cfg.Region = "obs", m.endpoint(srv.Addr), testRegion
+	cfg.Name, cfg.Endpoint, cfg.Region, cfg.SignatureVersion = "obs", m.endpoint(srv.Addr), testRegion, m.signature
 	if cfg.AccessKey == "" {
 		cfg.AccessKey, cfg.SecretKey = _creds.AccessKey, _creds.SecretKey
 	}
@@ -65,7 +71,7 @@ func newBackend(t *testing.T, srv *ossfake.Server, m mode, cfg backend.Config) *
 
 func newFake(t *testing.T, creds ossfake.Credentials) *ossfake.Server {
 	t.Helper()
-	srv := obsfake.New(t, obsfake.Options{Credentials: creds, Domain: testDomain})
+	srv := obsfake.New(t, obsfake.Options{Credentials: creds, Region: testRegion, Domain: testDomain})
 	srv.CreateBucket(testBucket)
 	return srv
 }
@@ -77,12 +83,10 @@ func forEachMode(t *testing.T, test func(t *testing.T, srv *ossfake.Server, m mo
 		t.Run(m.name, func(t *testing.T) {
 			srv := newFake(t, _creds)
 			test(t, srv, m)
-			other := obsfake.SchemeOBS
-			if m.scheme == obsfake.SchemeOBS {
-				other = obsfake.SchemeAWS
-			}
-			if srv.Count(m.scheme) == 0 || srv.Count(other) != 0 {
-				t.Errorf("fake saw %d %s and %d %s requests; want only %s", srv.Count(m.scheme), m.scheme, srv.Count(other), other, m.scheme)
+			for _, scheme := range []string{obsfake.SchemeOBS, obsfake.SchemeAWS, obsfake.SchemeAWS4} {
+				if n := srv.Count(scheme); (scheme == m.scheme) != (n > 0) {
+					t.Errorf("fake saw %d %s requests; want requests signed with %s only", n, scheme, m.scheme)
+				}
 			}
 		})
 	}
@@ -410,6 +414,7 @@ func TestConfigValidation(t *testing.T) {
 		{"no endpoint", func(c *backend.Config) { c.Endpoint = "" }},
 		{"no secret", func(c *backend.Config) { c.SecretKey = "" }},
 		{"unknown signature", func(c *backend.Config) { c.SignatureVersion = "v1" }},
+		{"v4 without region", func(c *backend.Config) { c.SignatureVersion, c.Region = "v4", "" }},
 		{"tiny part size", func(c *backend.Config) { c.PartSize = 1024 }},
 		{"negative threshold", func(c *backend.Config) { c.MultipartThreshold = -1 }},
 	} {

@@ -23,9 +23,9 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	what := e.Bucket
+	target := e.Bucket
 	if e.Key != "" {
-		what += "/" + e.Key
+		target += "/" + e.Key
 	}
 	detail := e.Cause.Error()
 	var se *oss.ServiceError
@@ -33,9 +33,9 @@ func (e *Error) Error() string {
 		detail = fmt.Sprintf("%s (HTTP %d, request id %s): %s", se.Code, se.StatusCode, se.RequestID, se.Message)
 	}
 	if e.Kind == nil {
-		return fmt.Sprintf("oss %s %q: %s", e.Op, what, detail)
+		return fmt.Sprintf("oss %s %q: %s", e.Op, target, detail)
 	}
-	return fmt.Sprintf("oss %s %q: %v: %s", e.Op, what, e.Kind, detail)
+	return fmt.Sprintf("oss %s %q: %v: %s", e.Op, target, e.Kind, detail)
 }
 
 // Unwrap returns the backend sentinel and the SDK error.
@@ -94,7 +94,7 @@ func classifyService(se *oss.ServiceError) error {
 	case _retryableCodes[se.Code] || se.StatusCode >= 500 || se.StatusCode == http.StatusTooManyRequests:
 		return backend.ErrRetryable
 	case se.StatusCode == http.StatusNotFound:
-		// A HEAD answer without an error body: the object or its bucket
+		// A HEAD response without an error body: the object or its bucket
 		// is missing, and the object is the likelier case.
 		return backend.ErrNotFound
 	case _invalidArgumentCodes[se.Code] || se.StatusCode == http.StatusBadRequest ||

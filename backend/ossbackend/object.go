@@ -19,9 +19,10 @@ import (
 // as the header x-oss-meta-digest.
 const digestMeta = "digest"
 
-// uploadParallelism is how many parts the uploader sends at once. A stream
-// that is not an io.ReaderAt is buffered one part per worker plus one, so a
-// multipart upload holds at most (uploadParallelism+1) × PartSize bytes.
+// uploadParallelism is how many parts the uploader sends at once. The SDK
+// uploader (v1.6.1) buffers a stream that is not an io.ReaderAt in a pool
+// of uploadParallelism+1 parts, so such an upload holds at most
+// (uploadParallelism+1) × PartSize bytes.
 const uploadParallelism = 3
 
 // HeadObject returns the metadata of bucket/key.
@@ -62,11 +63,11 @@ func (b *Backend) GetObject(ctx context.Context, bucket, key string, rng *backen
 }
 
 // PutObject stores size bytes from r. Objects smaller than the multipart
-// threshold go in one PUT; larger ones go through the SDK uploader in
+// threshold go in one PUT. Larger ones go through the SDK uploader in
 // PartSize parts, which sends a single PUT only when the object fits in one
-// part. When r is an io.ReaderAt and io.Seeker, the bytes from its current
-// offset are read in place; otherwise memory use is bounded as described
-// at uploadParallelism. The returned info has no LastModified.
+// part. When r is an io.ReaderAt and io.Seeker, parts are read in place from
+// its current offset. Other readers are buffered, with the bound given at
+// uploadParallelism. The returned info has no LastModified.
 func (b *Backend) PutObject(ctx context.Context, bucket, key string, r io.Reader, size int64, opts backend.PutOptions) (backend.ObjectInfo, error) {
 	if size < 0 {
 		return backend.ObjectInfo{}, fmt.Errorf("oss put object %q: %w: size %d is negative", bucket+"/"+key, backend.ErrInvalidArgument, size)

@@ -1,9 +1,9 @@
 // Package obsfake is an in-process Huawei Cloud OBS endpoint for tests, on
 // 127.0.0.1 only. It reuses the OSS fake's store and request handling,
 // because OBS has the same S3-derived REST shape, and checks OBS request
-// signatures: the native "OBS AK:SIG" with x-obs- headers and the AWS
-// signature v2 "AWS AK:SIG" with x-amz- headers, which the OBS SDK sends in
-// path style.
+// signatures: the native "OBS AK:SIG" with x-obs- headers, and AWS
+// signature v2 ("AWS AK:SIG", which the OBS SDK sends in path style) and v4
+// with x-amz- headers.
 package obsfake
 
 import (
@@ -28,13 +28,15 @@ const (
 // Options configure a fake.
 type Options struct {
 	ossfake.Credentials
+	// Region is the region that AWS v4 scopes must name.
+	Region string
 	// Domain enables virtual-hosted style for hosts under it.
 	Domain string
 }
 
 // New starts an OBS fake that accepts requests signed by opts.Credentials.
 func New(t testing.TB, opts Options) *ossfake.Server {
-	return ossfake.NewServer(t, &auth{creds: opts.Credentials}, ossfake.Config{
+	return ossfake.NewServer(t, &auth{creds: opts.Credentials, region: opts.Region}, ossfake.Config{
 		Domain: opts.Domain, DefaultMaxKeys: 1000, MinPartSize: 100 << 10, Vendor: "obs",
 	})
 }
@@ -43,12 +45,14 @@ func New(t testing.TB, opts Options) *ossfake.Server {
 const maxClockSkew = 15 * time.Minute
 
 type auth struct {
-	creds ossfake.Credentials
+	creds  ossfake.Credentials
+	region string
 }
 
-// Authenticate checks "SCHEME AK:base64(hmac-sha1(secret, StringToSign))",
-// where StringToSign joins the verb, Content-MD5, Content-Type, the date,
-// the x-obs- (or x-amz-) headers and the canonical resource.
+// Authenticate checks AWS v4, or else "SCHEME AK:base64(hmac-sha1(secret,
+// StringToSign))", where StringToSign joins the verb, Content-MD5,
+// Content-Type, the date, the x-obs- (or x-amz-) headers and the canonical
+// resource.
 func (a *auth) Authenticate(r *http.Request, res ossfake.Resource) (ossfake.Signed, *ossfake.Error) {
 	scheme, credential, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	var signed ossfake.Signed
@@ -57,11 +61,16 @@ func (a *auth) Authenticate(r *http.Request, res ossfake.Resource) (ossfake.Sign
 		signed = ossfake.Signed{Prefix: "x-obs-", Scheme: SchemeOBS}
 	case SchemeAWS:
 		signed = ossfake.Signed{Prefix: "x-amz-", Scheme: SchemeAWS}
+	case SchemeAWS4:
+		signed = ossfake.Signed{Prefix: "x-amz-", Scheme: SchemeAWS4}
 	default:
 		return signed, &ossfake.Error{Status: 403, Code: "AccessDenied", Message: "Anonymous access is forbidden: the request has no OBS or AWS Authorization header."}
 	}
 	if got := r.Header.Get(signed.Prefix + "security-token"); got != a.creds.SecurityToken {
 		return signed, &ossfake.Error{Status: 403, Code: "InvalidAccessKeyId", Message: "The security token is missing or does not match the access key."}
+	}
+	if scheme == SchemeAWS4 {
+		return signed, a.checkAWSV4(r, credential)
 	}
 	ak, signature, _ := strings.Cut(credential, ":")
 	if ak != a.creds.AccessKey {

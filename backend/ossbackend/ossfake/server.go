@@ -202,7 +202,7 @@ type errorDocument struct {
 	StringToSign string   `xml:"StringToSign,omitempty"`
 }
 
-// writeError sends e as XML. A HEAD answer has no body, so OSS sends the
+// writeError sends e as XML. A HEAD response has no body, so OSS sends the
 // document base64-encoded in the x-oss-err header, and OBS sends the code
 // and message in x-obs-error-code and x-obs-error-message on every error.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *Error) {

@@ -87,11 +87,16 @@ func (a *ossAuth) checkV1(r *http.Request, res Resource, credential string) *Err
 	if ak != a.creds.AccessKey {
 		return errAccessKey(ak)
 	}
-	if e := checkSkew(http.ParseTime(r.Header.Get("Date"))); e != nil {
+	// The signed date is x-oss-date when the request has one, else Date.
+	date := r.Header.Get("x-oss-date")
+	if date == "" {
+		date = r.Header.Get("Date")
+	}
+	if e := checkSkew(http.ParseTime(date)); e != nil {
 		return e
 	}
 	stringToSign := r.Method + "\n" + r.Header.Get("Content-MD5") + "\n" + r.Header.Get("Content-Type") + "\n" +
-		r.Header.Get("Date") + "\n" + CanonicalHeaders(r.Header, "x-oss-") + v1Resource(res, r.URL.Query())
+		date + "\n" + CanonicalHeaders(r.Header, "x-oss-") + v1Resource(res, r.URL.Query())
 	mac := hmac.New(sha1.New, []byte(a.creds.SecretKey))
 	mac.Write([]byte(stringToSign))
 	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
