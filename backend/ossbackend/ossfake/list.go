@@ -54,12 +54,21 @@ func (q *request) listObjects() *Error {
 		return e
 	}
 	out := listResult{Name: q.res.Bucket, Prefix: prefix, Marker: query.Get("marker"), MaxKeys: maxKeys, Delimiter: delimiter}
+	out.fill(keys, objects)
+	return q.writeXML(out)
+}
+
+// fill adds the keys, already filtered by prefix and marker and sorted, to
+// the page. With a delimiter, keys that share the part up to the first
+// delimiter after the prefix roll up into one common prefix, and each entry
+// counts once against MaxKeys.
+func (out *listResult) fill(keys []string, objects map[string]*object) {
 	last := ""
 	for _, key := range keys {
 		entry, isPrefix := key, false
-		if delimiter != "" {
-			if i := strings.Index(key[len(prefix):], delimiter); i >= 0 {
-				entry, isPrefix = key[:len(prefix)+i+len(delimiter)], true
+		if out.Delimiter != "" {
+			if i := strings.Index(key[len(out.Prefix):], out.Delimiter); i >= 0 {
+				entry, isPrefix = key[:len(out.Prefix)+i+len(out.Delimiter)], true
 			}
 		}
 		// A key that rolls up into the marker's prefix was listed on an
@@ -67,9 +76,9 @@ func (q *request) listObjects() *Error {
 		if entry == last || entry <= out.Marker {
 			continue
 		}
-		if len(out.Contents)+len(out.CommonPrefixes) == maxKeys {
+		if len(out.Contents)+len(out.CommonPrefixes) == out.MaxKeys {
 			out.IsTruncated, out.NextMarker = true, last
-			break
+			return
 		}
 		last = entry
 		if isPrefix {
@@ -82,5 +91,4 @@ func (q *request) listObjects() *Error {
 			Type: "Normal", Size: obj.size, StorageClass: obj.storageClass,
 		})
 	}
-	return q.writeXML(out)
 }
