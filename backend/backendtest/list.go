@@ -129,9 +129,6 @@ func (s *suite) testListDelimiterPaging(t *testing.T) {
 }
 
 func (s *suite) testListAboveOneThousand(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes 1100 objects; skipped with -short")
-	}
 	b, bucket := s.setup(t)
 	keys := make([]string, 1100)
 	for i := range keys {
