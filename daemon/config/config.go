@@ -29,6 +29,36 @@ type Config struct {
 	ObjectStorage ObjectStorage `yaml:"objectStorage"`
 	Cache         Cache         `yaml:"cache"`
 	Log           Log           `yaml:"log"`
+	Host          Host          `yaml:"host"`
+	Upload        Upload        `yaml:"upload"`
+	Scheduler     Scheduler     `yaml:"scheduler"`
+}
+
+// Host identifies this peer in a cluster.
+type Host struct {
+	// ID tells peers apart, also when several share a host; empty means
+	// "<hostname>-<object API port>".
+	ID string `yaml:"id"`
+	// AdvertiseIP is the address other peers and the scheduler use to
+	// reach this peer's upload server.
+	AdvertiseIP string `yaml:"advertiseIP"`
+}
+
+// Upload is the server that hands pieces to other peers.
+type Upload struct {
+	TCPListen TCPListen `yaml:"tcpListen"`
+}
+
+// Scheduler lists schedulers to use when no manager hands them out.
+type Scheduler struct {
+	NetAddrs []NetAddr `yaml:"netAddrs"`
+	// KeepAlive is how often the peer announces itself to the schedulers.
+	KeepAlive time.Duration `yaml:"keepAlive"`
+}
+
+// Clustered reports whether the peer works with other peers.
+func (c *Config) Clustered() bool {
+	return c.Manager.Enable || len(c.Scheduler.NetAddrs) > 0
 }
 
 // Manager points the peer at managers, which hand out the backend
@@ -114,9 +144,10 @@ type Log struct {
 
 // Defaults.
 const (
-	DefaultPort      = 65004
-	DefaultDiskQuota = 20 << 30
-	DefaultPieceSize = 4 << 20
+	DefaultPort       = 65004
+	DefaultUploadPort = 65002
+	DefaultDiskQuota  = 20 << 30
+	DefaultPieceSize  = 4 << 20
 )
 
 // Default returns a complete configuration: a standalone peer on
@@ -133,8 +164,11 @@ func Default() Config {
 			Backend:     backend.Config{Name: "fs"},
 			WriteBack:   WriteBack{Workers: 4, MinBackoff: time.Second, MaxBackoff: time.Minute, Attempts: 4},
 		},
-		Cache: Cache{DiskQuota: DefaultDiskQuota, PieceSize: DefaultPieceSize},
-		Log:   Log{Level: "info", Format: "text"},
+		Cache:     Cache{DiskQuota: DefaultDiskQuota, PieceSize: DefaultPieceSize},
+		Log:       Log{Level: "info", Format: "text"},
+		Host:      Host{AdvertiseIP: "127.0.0.1"},
+		Upload:    Upload{TCPListen: TCPListen{Listen: "127.0.0.1", Port: DefaultUploadPort}},
+		Scheduler: Scheduler{KeepAlive: 5 * time.Second},
 	}
 }
 
@@ -211,6 +245,9 @@ func (c *Config) Validate() error {
 	if c.Cache.DiskQuota < 0 {
 		return fmt.Errorf("cache.diskQuota: %s must not be negative", c.Cache.DiskQuota)
 	}
+	if err := c.validateCluster(); err != nil {
+		return err
+	}
 	if c.Manager.Enable && len(c.Manager.NetAddrs) == 0 {
 		return errors.New("manager.netAddrs: must list at least one manager when manager.enable is true")
 	}
@@ -264,6 +301,34 @@ func validateWriteBack(w WriteBack) error {
 	}
 	if w.Attempts < 1 {
 		return fmt.Errorf("objectStorage.writeBack.attempts: %d must be at least 1", w.Attempts)
+	}
+	return nil
+}
+
+func (c *Config) validateCluster() error {
+	up := c.Upload.TCPListen
+	if up.Port < 0 || up.Port > 65535 {
+		return fmt.Errorf("upload.tcpListen.port: %d is not a port number (0-65535)", up.Port)
+	}
+	if up.Listen != "" && net.ParseIP(up.Listen) == nil {
+		return fmt.Errorf("upload.tcpListen.listen: %q is not an IP address", up.Listen)
+	}
+	if net.ParseIP(c.Host.AdvertiseIP) == nil {
+		return fmt.Errorf("host.advertiseIP: %q is not an IP address", c.Host.AdvertiseIP)
+	}
+	for i, a := range append(append([]NetAddr{}, c.Manager.NetAddrs...), c.Scheduler.NetAddrs...) {
+		if _, _, err := net.SplitHostPort(a.Addr); err != nil {
+			return fmt.Errorf("netAddrs[%d].addr: %q is not host:port: %v", i, a.Addr, err)
+		}
+		if a.Type != "" && a.Type != "tcp" {
+			return fmt.Errorf("netAddrs[%d].type: %q is not supported, use tcp", i, a.Type)
+		}
+	}
+	if c.Manager.Enable && c.Manager.RefreshInterval <= 0 {
+		return fmt.Errorf("manager.refreshInterval: %s must be positive", c.Manager.RefreshInterval)
+	}
+	if c.Scheduler.KeepAlive <= 0 {
+		return fmt.Errorf("scheduler.keepAlive: %s must be positive", c.Scheduler.KeepAlive)
 	}
 	return nil
 }
