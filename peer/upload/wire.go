@@ -1,0 +1,25 @@
+package upload
+
+// HeaderPieceDigest carries the "sha256:<hex>" digest of the piece in a
+// GET /tasks/{id}/pieces/{n} response.
+const HeaderPieceDigest = "X-Piece-Digest"
+
+// QueryAfter is an optional query parameter of GET /tasks/{id}. With
+// after=N the server holds the request (long poll, up to its piece wait)
+// until the task lists more than N pieces or is complete, and then returns
+// the task info. Servers that ignore it return at once.
+const QueryAfter = "after"
+
+// TaskInfo is the JSON body of GET /tasks/{id}.
+type TaskInfo struct {
+	TaskID string `json:"taskId"`
+	// Length is the object size in bytes, or -1 while it is unknown.
+	Length int64 `json:"length"`
+	// PieceSize is the size in bytes of every piece but the last.
+	PieceSize int64 `json:"pieceSize"`
+	// Pieces holds the "sha256:<hex>" digests of the pieces available
+	// now, from piece 0 without gaps. It is never null.
+	Pieces []string `json:"pieces"`
+	// Complete is true when every piece is available.
+	Complete bool `json:"complete"`
+}
