@@ -13,7 +13,7 @@ import (
 	"github.com/dfcache/dfcache/rpc/managerpb"
 )
 
-// shutdownTimeout bounds the graceful stop: in-flight RPCs and status
+// shutdownTimeout bounds the graceful stop. In-flight RPCs and status
 // requests get this long before their connections are closed.
 const shutdownTimeout = 10 * time.Second
 

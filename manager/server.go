@@ -35,13 +35,13 @@ type serverOptions struct {
 	log   *slog.Logger
 }
 
-// WithClock sets the time source of member expiry; the default is the
+// WithClock sets the time source of member expiry. The default is the
 // system clock.
 func WithClock(c Clock) Option {
 	return func(o *serverOptions) { o.clock = c }
 }
 
-// WithLogger sets the logger; the default is slog.Default().
+// WithLogger sets the logger. The default is slog.Default().
 func WithLogger(l *slog.Logger) Option {
 	return func(o *serverOptions) { o.log = l }
 }

@@ -352,3 +352,24 @@ func TestExpireMembersLogsLeave(t *testing.T) {
 		t.Errorf("member left logged %d times; want 1", n)
 	}
 }
+
+func TestServeReturnsListenerError(t *testing.T) {
+	rpcLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	statusLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	statusLis.Close()
+
+	srv := NewServer(Default(), WithLogger(slog.New(&logRecorder{})))
+	err = srv.Serve(context.Background(), rpcLis, statusLis)
+	if err == nil || !strings.Contains(err.Error(), "serve status") {
+		t.Errorf("Serve = %v; want an error from the status listener", err)
+	}
+	if _, err := net.Dial("tcp", rpcLis.Addr().String()); err == nil {
+		t.Error("gRPC listener still accepts after Serve returned")
+	}
+}

@@ -32,7 +32,7 @@ func main() {
 	}
 }
 
-// newRootCommand builds the command; logs go to logOut.
+// newRootCommand builds the command, which writes its logs to logOut.
 func newRootCommand(logOut io.Writer) *cobra.Command {
 	var configPath string
 	cmd := &cobra.Command{

@@ -37,7 +37,7 @@ type Client struct {
 	rpcs    []managerpb.ManagerClient
 	timeout time.Duration
 	log     *slog.Logger
-	// preferred is the index of the address that answered the last read;
+	// preferred is the index of the manager that served the last read, and
 	// the next read starts there.
 	preferred atomic.Int32
 }
@@ -57,7 +57,7 @@ func WithTimeout(d time.Duration) Option {
 	return func(o *options) { o.timeout = d }
 }
 
-// WithLogger sets the logger of RunKeepAlive; the default is slog.Default().
+// WithLogger sets the logger of RunKeepAlive. The default is slog.Default().
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.log = l }
 }
@@ -73,7 +73,7 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 // TLS, so addrs should be loopback or a trusted network.
 func New(addrs []string, opts ...Option) (*Client, error) {
 	if len(addrs) == 0 {
-		return nil, errors.New("manager client: no manager address; give at least one host:port")
+		return nil, errors.New("manager client: missing manager address: give at least one host:port")
 	}
 	o := options{timeout: DefaultTimeout, log: slog.Default()}
 	for _, opt := range opts {

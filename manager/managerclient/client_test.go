@@ -27,8 +27,8 @@ type testManager struct {
 	addr  string
 	mu    sync.Mutex
 	calls map[string]int
-	// fault, when it returns a non-nil error, answers the call instead of
-	// the manager.
+	// fault, when it returns a non-nil error, fails the call before the
+	// manager handles it.
 	fault func(ctx context.Context, method string) error
 }
 

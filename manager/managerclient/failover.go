@@ -15,9 +15,10 @@ import (
 type rpcFunc func(ctx context.Context, rpc managerpb.ManagerClient) error
 
 // failover runs call against one manager after another, starting with the
-// one that answered last, until one succeeds. It moves on only when a
-// manager is Unavailable or timed out; any other error is the manager's
-// answer and is returned at once, and so is the caller's cancellation.
+// one that succeeded last, until one succeeds. It moves on only when a
+// manager is Unavailable or timed out. Any other error comes from the
+// manager's handler and is returned at once, and so is the caller's
+// cancellation.
 func (c *Client) failover(ctx context.Context, op string, call rpcFunc) error {
 	n := int32(len(c.rpcs))
 	start := c.preferred.Load()
@@ -46,7 +47,7 @@ func (c *Client) callOne(ctx context.Context, idx int, call rpcFunc) error {
 }
 
 // isRetryable reports whether another manager may succeed where this one
-// failed: the manager was unreachable or did not answer in time.
+// failed, because the manager was unreachable or did not respond in time.
 func isRetryable(err error) bool {
 	switch status.Code(err) {
 	case codes.Unavailable, codes.DeadlineExceeded:

@@ -16,8 +16,8 @@ import (
 const DefaultKeepAliveInterval = 10 * time.Second
 
 // KeepAlive registers member with every manager, or refreshes it, in
-// parallel. It succeeds when at least one manager accepted it; otherwise it
-// returns the errors of all of them. A rejected member (InvalidArgument)
+// parallel. It succeeds when at least one manager accepted it, and
+// otherwise returns the errors of all of them. A rejected member (InvalidArgument)
 // fails on every manager alike.
 func (c *Client) KeepAlive(ctx context.Context, member *managerpb.Member) error {
 	errs := c.keepAliveEach(ctx, member)
