@@ -18,6 +18,8 @@ type ObjectInfo struct {
 	Key    string
 	// Size is the object's length in bytes, or -1 when the peer did not
 	// send it. For a range read it is the total length from Content-Range.
+	// NOTE: a Dragonfly v2.1 peer responds to a range read with 200 and no
+	// Content-Range, so there Size is the length of the range.
 	Size               int64
 	ContentType        string
 	ContentDisposition string

@@ -72,13 +72,15 @@ func (c *Client) PutObject(ctx context.Context, bucket, key string, r io.Reader,
 	// unless it is inside r.Read.
 	body.CloseWithError(errors.New("request ended"))
 	written := <-result
-	if sendErr != nil {
-		if written.err != nil && !errors.Is(sendErr, written.err) {
-			return UploadInfo{}, fmt.Errorf("%w (%w)", sendErr, written.err)
-		}
+	// An upload that the writer aborted failed because of its source,
+	// whatever the transport reported after the abort. Otherwise the
+	// request's error is the cause and the writer only saw a closed pipe.
+	switch {
+	case written.aborted:
+		return UploadInfo{}, written.err
+	case sendErr != nil:
 		return UploadInfo{}, sendErr
-	}
-	if written.err != nil {
+	case written.err != nil:
 		return UploadInfo{}, written.err
 	}
 	return UploadInfo{Bucket: bucket, Key: key, Size: written.size, Digest: written.digest}, nil
@@ -111,6 +113,9 @@ type formResult struct {
 	size   int64
 	digest string
 	err    error
+	// aborted is set when the writer stopped the upload on its own,
+	// because reading the source failed or yielded the wrong size.
+	aborted bool
 }
 
 // streamForm starts a goroutine that writes the upload form into a pipe
@@ -146,28 +151,23 @@ func writeForm(form *multipart.Writer, r io.Reader, key string, opts PutObjectOp
 	}
 	sum := digest.NewMD5()
 	size, err := copyFile(io.MultiWriter(part, sum), r)
+	var readErr sourceError
+	if errors.As(err, &readErr) {
+		return formResult{size: size, err: fmt.Errorf("read upload source: %w", readErr.err), aborted: true}
+	}
 	if err != nil {
-		return formResult{size: size, err: err}
+		return formResult{size: size, err: fmt.Errorf("send upload body: %w", err)}
 	}
 	if opts.Size > 0 && size != opts.Size {
-		return formResult{size: size, err: fmt.Errorf("upload aborted: source yielded %d bytes but its size was given as %d; was it changed while being read?", size, opts.Size)}
+		return formResult{size: size, aborted: true, err: fmt.Errorf("upload aborted: source yielded %d bytes but its size was given as %d; was it changed while being read?", size, opts.Size)}
 	}
 	return finishForm(form, sum, size)
 }
 
-// copyFile copies r to w. It wraps a failed Read and a failed Write in
-// different messages, because a failed Write means that the request
-// stopped reading the body.
+// copyFile copies r to w in chunks of at most 32 KiB. A failed Read
+// comes back as a sourceError.
 func copyFile(w io.Writer, r io.Reader) (int64, error) {
-	n, err := io.Copy(w, readerOnly{r})
-	var readErr sourceError
-	if errors.As(err, &readErr) {
-		return n, fmt.Errorf("read upload source: %w", readErr.err)
-	}
-	if err != nil {
-		return n, fmt.Errorf("send upload body: %w", err)
-	}
-	return n, nil
+	return io.Copy(w, readerOnly{r})
 }
 
 func finishForm(form *multipart.Writer, sum hash.Hash, size int64) formResult {

@@ -333,3 +333,21 @@ func (patternReader) Read(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+func TestPutObjectRejectedWhileStreaming(t *testing.T) {
+	srv := clienttest.New(t)
+	c := newClient(t, srv)
+	srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		w.Write([]byte(`{"errors":"object too large"}`))
+		return true
+	})
+
+	_, err := c.PutObject(context.Background(), "bkt", "k", io.LimitReader(patternReader{}, 4<<20), client.PutObjectOptions{})
+
+	var resp *client.ErrorResponse
+	if !errors.As(err, &resp) || resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Message != "object too large" {
+		t.Errorf("PutObject error = %v, want the server's 413 \"object too large\"", err)
+	}
+}

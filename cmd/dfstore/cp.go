@@ -40,7 +40,7 @@ failed download leaves no partial file.`,
   tar c dir | dfstore cp - dfs://bucket/dir.tar`,
 		Args: exactArgs(2, "SOURCE and TARGET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.copy(cmd, args[0], args[1], opts)
+			return a.copyObject(cmd, args[0], args[1], opts)
 		},
 	}
 	flags := cmd.Flags()
@@ -53,7 +53,7 @@ failed download leaves no partial file.`,
 	return cmd
 }
 
-func (a *app) copy(cmd *cobra.Command, source, target string, opts cpOptions) error {
+func (a *app) copyObject(cmd *cobra.Command, source, target string, opts cpOptions) error {
 	upload := client.IsURL(target)
 	if err := checkCopyArgs(source, target); err != nil {
 		return err
