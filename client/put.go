@@ -50,7 +50,7 @@ type UploadInfo struct {
 // 40 KiB of buffers.
 //
 // PutObject returns once the peer has responded and the last Read on r has
-// returned. It never closes r. The peer answers after storing the object
+// returned. It never closes r. The peer responds after storing the object
 // in its cache (api.AsyncWriteBack, api.Ephemeral) or after the backend
 // has it (api.WriteBack).
 func (c *Client) PutObject(ctx context.Context, bucket, key string, r io.Reader, opts PutObjectOptions) (UploadInfo, error) {

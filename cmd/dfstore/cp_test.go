@@ -444,3 +444,42 @@ func TestCpHelpHidesEphemeralMode(t *testing.T) {
 		t.Errorf("help mentions mode 2: %q", res.stdout)
 	}
 }
+
+func TestCpInterruptedDownloadLeavesNoFile(t *testing.T) {
+	srv := clienttest.New(t)
+	srv.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Length", "1000")
+		w.Write(bytes.Repeat([]byte("x"), 100))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+		return true
+	})
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"cp", "-e", srv.URL, "dfs://bkt/k", filepath.Join(dir, "out")}, nil, &stdout, &stderr)
+	}()
+
+	// Interrupt once the partial download is on disk.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		entries, _ := os.ReadDir(dir)
+		if len(entries) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no temporary file appeared in 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	code := <-done
+
+	if code != 1 || !strings.Contains(stderr.String(), "context canceled") {
+		t.Errorf("exit status %d, stderr %q; want 1 and context canceled", code, stderr.String())
+	}
+	assertDirEmpty(t, dir)
+}
