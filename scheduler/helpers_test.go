@@ -145,6 +145,7 @@ func newTestEnv(t *testing.T) *testEnv {
 		Clock:      env.clock,
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
+
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -152,6 +153,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	srv := grpc.NewServer(grpc.UnaryInterceptor(env.countFindParents))
 	schedulerpb.RegisterSchedulerServer(srv, env.svc)
 	go func() { _ = srv.Serve(lis) }()
+
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)

@@ -12,8 +12,8 @@ import (
 	"github.com/dfcache/dfcache/rpc/schedulerpb"
 )
 
-// parentDecision is the outcome of one look at the state under mu: an
-// answer, a flight to wait for, or a flight this caller now leads.
+// parentDecision is the outcome of one look at the state under mu. It is
+// a response, a flight to wait for, or a flight this caller now leads.
 type parentDecision struct {
 	resp  *schedulerpb.FindParentsResponse
 	wait  <-chan struct{}
@@ -21,7 +21,7 @@ type parentDecision struct {
 	seeds []*schedulerpb.Host
 }
 
-// FindParents tells the host where to fetch the task from. See the package
+// FindParents returns where the host should fetch the task from. See the package
 // doc for how concurrent calls for an uncached task are collapsed.
 func (s *Service) FindParents(ctx context.Context, req *schedulerpb.FindParentsRequest) (*schedulerpb.FindParentsResponse, error) {
 	if err := validateTask(req.GetTask()); err != nil {
@@ -76,8 +76,8 @@ func (s *Service) decideParents(req *schedulerpb.FindParentsRequest) (parentDeci
 	return parentDecision{lead: ch, seeds: seeds}, nil
 }
 
-// leadPrefetch asks the seeds in order to prefetch the task; the first
-// that accepts becomes its in-progress holder. With none left, the asker
+// leadPrefetch sends Prefetch to the seeds in order, and the first that
+// accepts becomes the task's in-progress holder. With none left, the asker
 // becomes the holder and fetches from the backend itself. Waiting callers
 // are released only after the holder is recorded, so they follow it.
 func (s *Service) leadPrefetch(ctx context.Context, req *schedulerpb.FindParentsRequest, d parentDecision) (*schedulerpb.FindParentsResponse, error) {

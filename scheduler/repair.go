@@ -11,9 +11,8 @@ import (
 
 // writeBackJobLocked returns a job that hands the backend upload of the
 // pending task to a live seed peer holding it complete, trying them least
-// loaded first. The job returns nil when no seed qualifies, after a
-// warning, because the object then exists only on hosts that do not upload
-// it.
+// loaded first. It logs a warning and returns nil when no seed qualifies,
+// because the object then exists only on hosts that do not upload it.
 func (s *Service) writeBackJobLocked(ts *taskState, formerWriter string) func(context.Context) {
 	t := ts.task
 	var seeds []*schedulerpb.Host
@@ -24,7 +23,7 @@ func (s *Service) writeBackJobLocked(ts *taskState, formerWriter string) func(co
 	}
 	sortByLoad(t.GetId(), seeds)
 	if len(seeds) == 0 {
-		s.log.Warn("writer of a pending task left and no seed peer holds it complete; the backend upload waits for the writer to return",
+		s.log.Warn("write-back takeover impossible: the writer of a pending task left and no live seed peer holds it complete; the upload resumes only if the writer returns",
 			"task", t.GetId(), "writer", formerWriter)
 		return nil
 	}
@@ -53,8 +52,8 @@ func (s *Service) takeOverWrite(taskID, seedID string) {
 
 // replicaJobLocked returns a job that tops the task's seed holders back up
 // to min(max_replicas, live seeds) by asking other seeds to copy it from
-// the remaining holders, or nil when no top-up is due or nobody is left
-// to copy from.
+// the remaining holders. It returns nil when no top-up is due or no live
+// holder is left to copy from.
 func (s *Service) replicaJobLocked(ts *taskState) func(context.Context) {
 	t := ts.task
 	if t.GetMaxReplicas() <= 0 {

@@ -1,6 +1,7 @@
-// Package scheduler implements the scheduler: an in-memory registry of
-// hosts (peers and seed peers) and of the tasks they hold, which tells a
-// downloading host whom to fetch from and repairs holdings when hosts go.
+// Package scheduler implements the scheduler, an in-memory registry of
+// hosts (peers and seed peers) and of the tasks they hold. It returns to a
+// downloading host the parents to fetch from, and repairs holdings when
+// hosts go.
 //
 // The state is rebuilt from host announcements, so a restarted scheduler
 // knows nothing until hosts announce again, and several schedulers can
@@ -62,9 +63,9 @@ type Service struct {
 	// the hostState and taskState values they point to. It is never held
 	// during a call to a host.
 	mu    sync.Mutex
-	hosts map[string]*hostState // by host id
-	tasks map[string]*taskState // by task id
-	keys  map[objectKey]map[string]struct{}
+	hosts map[string]*hostState             // by host id
+	tasks map[string]*taskState             // by task id
+	keys  map[objectKey]map[string]struct{} // ids of each object's versions
 	// flights holds, per task id, a channel closed when the FindParents
 	// call that is asking seed peers to prefetch the task has finished.
 	flights map[string]chan struct{}
@@ -83,8 +84,9 @@ type taskState struct {
 	task *schedulerpb.Task // replaced on announce, never modified
 	// holders maps a host id to whether it holds every piece.
 	holders map[string]bool
-	// writer is the host that owes the backend upload of a pending task;
-	// empty once persisted or when its writer left with nobody to take over.
+	// writer is the host responsible for the backend upload of a pending
+	// task. It is empty once persisted, or when the writer left and no
+	// seed peer could take over.
 	writer    string
 	persisted bool
 	seq       uint64

@@ -1,5 +1,6 @@
-// Command scheduler runs the cluster scheduler: it tracks which hosts hold
-// which object versions and tells a downloading host whom to fetch from.
+// Command scheduler runs the cluster scheduler. It tracks which hosts hold
+// which object versions and returns to a downloading host the parents to
+// fetch from.
 package main
 
 import (

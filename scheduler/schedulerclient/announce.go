@@ -12,9 +12,9 @@ import (
 const DefaultAnnounceInterval = 5 * time.Second
 
 // RunAnnounce announces hostFn() to every scheduler at once and then at the
-// interval the schedulers return, until ctx ends; then it sends LeaveHost
-// to every scheduler, bounded by the client timeout. hostFn is called for
-// each announcement, so it can report the current load. Failures are
+// interval the schedulers return, until ctx ends. Then it sends LeaveHost
+// to every scheduler, bounded by the client timeout. RunAnnounce calls
+// hostFn for each announcement, so it can report the current load. Failures are
 // logged at Warn when they start and at Info when announcements succeed
 // again, so a long outage does not flood the log.
 func (c *Client) RunAnnounce(ctx context.Context, hostFn func() *schedulerpb.Host) {

@@ -82,8 +82,8 @@ func taskRoute(t *schedulerpb.Task) string {
 	return RouteKey(t.GetBackendId(), t.GetBucket(), t.GetKey())
 }
 
-// FindParents asks the owner of the task's key whom hostID should fetch
-// the task from.
+// FindParents returns, from the owner of the task's key, the parents
+// hostID should fetch the task from.
 func (c *Client) FindParents(ctx context.Context, hostID string, task *schedulerpb.Task) (*schedulerpb.FindParentsResponse, error) {
 	var resp *schedulerpb.FindParentsResponse
 	err := c.callRouted(ctx, taskRoute(task), func(ctx context.Context, rpc schedulerpb.SchedulerClient) error {
@@ -97,8 +97,8 @@ func (c *Client) FindParents(ctx context.Context, hostID string, task *scheduler
 	return resp, nil
 }
 
-// AnnounceTask tells the owner of the task's key that hostID holds the
-// task, in full when complete is true.
+// AnnounceTask records on the owner of the task's key that hostID holds
+// the task, in full when complete is true.
 func (c *Client) AnnounceTask(ctx context.Context, hostID string, task *schedulerpb.Task, complete bool) error {
 	req := &schedulerpb.AnnounceTaskRequest{HostId: hostID, Task: task, Complete: complete}
 	err := c.callRouted(ctx, taskRoute(task), func(ctx context.Context, rpc schedulerpb.SchedulerClient) error {
@@ -111,8 +111,8 @@ func (c *Client) AnnounceTask(ctx context.Context, hostID string, task *schedule
 	return nil
 }
 
-// WithdrawTask tells the owner of the task's key that hostID dropped the
-// task. It takes the whole task, not only its id, to route by key.
+// WithdrawTask records on the owner of the task's key that hostID
+// dropped the task. It takes the whole task, not only its id, to route by key.
 func (c *Client) WithdrawTask(ctx context.Context, hostID string, task *schedulerpb.Task) error {
 	req := &schedulerpb.WithdrawTaskRequest{HostId: hostID, TaskId: task.GetId()}
 	err := c.callRouted(ctx, taskRoute(task), func(ctx context.Context, rpc schedulerpb.SchedulerClient) error {
@@ -141,8 +141,8 @@ func (c *Client) FindReplicaTargets(ctx context.Context, hostID string, task *sc
 	return hosts, nil
 }
 
-// StatObject returns the newest version of the object known to its
-// owner scheduler, and false when it knows none.
+// StatObject returns the newest version of the object that its owner
+// scheduler has recorded, and false when it has none.
 func (c *Client) StatObject(ctx context.Context, backendID, bucket, key string) (*schedulerpb.Task, bool, error) {
 	var resp *schedulerpb.StatObjectResponse
 	req := &schedulerpb.StatObjectRequest{BackendId: backendID, Bucket: bucket, Key: key}
@@ -157,8 +157,9 @@ func (c *Client) StatObject(ctx context.Context, backendID, bucket, key string) 
 	return resp.GetTask(), resp.GetFound(), nil
 }
 
-// DeleteObject asks the owner scheduler to forget every version of the
-// object and tell its holders, other than hostID, to drop it.
+// DeleteObject sends the delete to the owner scheduler, which forgets
+// every version of the object and has its holders, other than hostID,
+// drop their copies.
 func (c *Client) DeleteObject(ctx context.Context, hostID, backendID, bucket, key string) error {
 	req := &schedulerpb.DeleteObjectRequest{HostId: hostID, BackendId: backendID, Bucket: bucket, Key: key}
 	err := c.callRouted(ctx, RouteKey(backendID, bucket, key), func(ctx context.Context, rpc schedulerpb.SchedulerClient) error {

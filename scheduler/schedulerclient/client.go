@@ -4,9 +4,9 @@
 // Host calls (AnnounceHost, LeaveHost) go to every scheduler, so each one
 // can pick any host as a parent. Every task and object call is routed by
 // consistent hashing of RouteKey(backend_id, bucket, key), so all peers
-// ask the same scheduler about all versions of one object: the scheduler
-// that collapses concurrent misses for a task also answers StatObject and
-// DeleteObject for its key.
+// send requests about all versions of one object to the same scheduler.
+// So the scheduler that collapses concurrent misses for a task also
+// serves StatObject and DeleteObject for its key.
 //
 // When the owner of a key is Unavailable or times out, the call moves on
 // to the next scheduler on the ring. That keeps downloads going, but the
@@ -232,7 +232,7 @@ func (c *Client) callOne(ctx context.Context, sc *schedulerConn, call func(conte
 }
 
 // retryable reports whether another scheduler may succeed where this one
-// failed: it is down or did not answer in time.
+// failed, because it is down or timed out.
 func retryable(err error) bool {
 	switch status.Code(err) {
 	case codes.Unavailable, codes.DeadlineExceeded:

@@ -2,6 +2,7 @@ package schedulerclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,11 +48,15 @@ func (s *testScheduler) callCount(method string) int {
 // nopController accepts every control request without sending it.
 type nopController struct{}
 
-func (nopController) Prefetch(context.Context, *schedulerpb.Host, *schedulerpb.Task) error { return nil }
+func (nopController) Prefetch(context.Context, *schedulerpb.Host, *schedulerpb.Task) error {
+	return nil
+}
 func (nopController) Replicate(context.Context, *schedulerpb.Host, *schedulerpb.ReplicateRequest) error {
 	return nil
 }
-func (nopController) WriteBack(context.Context, *schedulerpb.Host, *schedulerpb.Task) error { return nil }
+func (nopController) WriteBack(context.Context, *schedulerpb.Host, *schedulerpb.Task) error {
+	return nil
+}
 func (nopController) Delete(context.Context, *schedulerpb.Host, *schedulerpb.DeleteObjectRequest) error {
 	return nil
 }
@@ -278,11 +283,11 @@ func TestSetSchedulersMovesOnlySomeKeys(t *testing.T) {
 
 func TestNoSchedulerError(t *testing.T) {
 	c := newClient(t, nil)
-	if _, _, err := c.StatObject(context.Background(), "fs", "bucket", "k"); err == nil {
-		t.Error("StatObject with no scheduler succeeded; want ErrNoScheduler")
+	if _, _, err := c.StatObject(context.Background(), "fs", "bucket", "k"); !errors.Is(err, ErrNoScheduler) {
+		t.Errorf("StatObject with no scheduler = %v; want ErrNoScheduler", err)
 	}
-	if _, err := c.AnnounceHost(context.Background(), host("peer")); err == nil {
-		t.Error("AnnounceHost with no scheduler succeeded; want ErrNoScheduler")
+	if _, err := c.AnnounceHost(context.Background(), host("peer")); !errors.Is(err, ErrNoScheduler) {
+		t.Errorf("AnnounceHost with no scheduler = %v; want ErrNoScheduler", err)
 	}
 }
 
@@ -304,7 +309,7 @@ func TestCallTimesOut(t *testing.T) {
 	}
 }
 
-// hangingScheduler never answers StatObject before the caller gives up.
+// hangingScheduler blocks in StatObject until the caller cancels.
 type hangingScheduler struct {
 	schedulerpb.UnimplementedSchedulerServer
 }
