@@ -36,6 +36,20 @@ type Controller interface {
 	Delete(ctx context.Context, req *schedulerpb.DeleteObjectRequest) error
 }
 
+// noController rejects control requests on a host that takes none.
+type noController struct{}
+
+var errNoControl = withStatus(http.StatusNotImplemented, errors.New("this host takes no control requests"))
+
+func (noController) Prefetch(context.Context, *schedulerpb.Task) error { return errNoControl }
+func (noController) Replicate(context.Context, *schedulerpb.ReplicateRequest) error {
+	return errNoControl
+}
+func (noController) WriteBack(context.Context, *schedulerpb.Task) error { return errNoControl }
+func (noController) Delete(context.Context, *schedulerpb.DeleteObjectRequest) error {
+	return errNoControl
+}
+
 func (s *Server) routeControl() {
 	s.mux.Handle("POST /control/prefetch", s.handle(controlRoute(s, "prefetch", checkTask, s.ctrl.Prefetch)))
 	s.mux.Handle("POST /control/writeback", s.handle(controlRoute(s, "writeback", checkTask, s.ctrl.WriteBack)))

@@ -44,10 +44,14 @@ type Server struct {
 }
 
 // New returns a server of the tasks in src that passes control requests to
-// ctrl. A nil log means slog.Default().
+// ctrl. A nil ctrl rejects every control request with 501 Not Implemented.
+// A nil log means slog.Default().
 func New(src Source, ctrl Controller, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
+	}
+	if ctrl == nil {
+		ctrl = noController{}
 	}
 	s := &Server{src: src, ctrl: ctrl, log: log, mux: http.NewServeMux(), pieceWait: DefaultPieceWait}
 	s.mux.Handle("GET /tasks/{id}", s.handle(s.getTask))
