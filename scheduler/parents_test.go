@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -238,5 +239,68 @@ func TestFindParentsRejectsBadInput(t *testing.T) {
 	_, err = env.client.FindParents(context.Background(), &schedulerpb.FindParentsRequest{HostId: "peer", Task: bad})
 	if status.Code(err) != codes.InvalidArgument {
 		t.Errorf("task id not from taskid.New: code %v; want InvalidArgument", status.Code(err))
+	}
+}
+
+func TestFindParentsWaiterTakesOverCancelledFlight(t *testing.T) {
+	env := newTestEnv(t)
+	env.ctrl.gate = make(chan struct{})
+	env.announceHost(t, newHost("leader", false, 0))
+	env.announceHost(t, newHost("waiter", false, 0))
+	env.announceHost(t, newHost("seed", true, 0))
+	task := newTask("a.bin", "v1", 1)
+
+	leaderCtx, cancelLeader := context.WithCancel(context.Background())
+	leaderErr := make(chan error, 1)
+	go func() {
+		_, err := env.client.FindParents(leaderCtx, &schedulerpb.FindParentsRequest{HostId: "leader", Task: task})
+		leaderErr <- err
+	}()
+	waitFlight(t, env, task.GetId())
+	waiterResp := make(chan *schedulerpb.FindParentsResponse, 1)
+	waiterErr := make(chan error, 1)
+	go func() {
+		resp, err := env.client.FindParents(context.Background(), &schedulerpb.FindParentsRequest{HostId: "waiter", Task: task})
+		waiterResp <- resp
+		waiterErr <- err
+	}()
+	<-env.entered
+	<-env.entered
+
+	cancelLeader()
+	if err := <-leaderErr; status.Code(err) != codes.Canceled {
+		t.Fatalf("leader FindParents = %v; want Canceled", err)
+	}
+	close(env.ctrl.gate)
+
+	resp := <-waiterResp
+	if err := <-waiterErr; err != nil {
+		t.Fatalf("waiter FindParents: %v", err)
+	}
+	if ids := parentIDs(resp); !slices.Equal(ids, []string{"seed"}) {
+		t.Errorf("waiter parents = %v; want [seed] after taking over the cancelled flight", ids)
+	}
+	if c := env.ctrl.next(t); c.action != "prefetch" || c.host != "seed" {
+		t.Errorf("control request = %s to %s; want prefetch to seed", c.action, c.host)
+	}
+	env.ctrl.expectNone(t)
+}
+
+// waitFlight polls until a FindParents call leads a prefetch flight for
+// the task.
+func waitFlight(t *testing.T, env *testEnv, taskID string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		env.svc.mu.Lock()
+		_, ok := env.svc.flights[taskID]
+		env.svc.mu.Unlock()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no prefetch flight started within 5 s")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
