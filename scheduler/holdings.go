@@ -103,6 +103,9 @@ func (s *Service) removeHoldingLocked(taskID string, host *schedulerpb.Host) []f
 	if host.GetSeed() {
 		jobs = append(jobs, s.replicaJobLocked(ts))
 	}
+	// NOTE: a persisted version with no holder stays until a newer version
+	// of its key is announced or the key is deleted, so memory grows with
+	// the number of distinct persisted keys ever seen.
 	if len(ts.holders) == 0 && !ts.persisted {
 		s.dropTaskLocked(taskID)
 	}
