@@ -34,6 +34,12 @@ func TestWriterServesPiecesWhileWriting(t *testing.T) {
 	if !bytes.Equal(piece, data[testPieceSize:2*testPieceSize]) {
 		t.Error("ReadPiece(1) differs from the written bytes")
 	}
+	if got, want := w.PieceDigest(1), w.Pieces()[1]; got != want {
+		t.Errorf("PieceDigest(1) = %q, want %q", got, want)
+	}
+	if got := w.PieceDigest(2); got != "" {
+		t.Errorf("PieceDigest of an incomplete piece = %q, want empty", got)
+	}
 	if _, err := w.ReadPiece(2, nil); !errors.Is(err, ErrNoSuchPiece) {
 		t.Errorf("ReadPiece of an incomplete piece: %v, want ErrNoSuchPiece", err)
 	}

@@ -10,6 +10,7 @@ package download
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -27,6 +28,11 @@ const (
 	DefaultMaxParentFailures = 3
 	DefaultPollInterval      = 200 * time.Millisecond
 )
+
+// ErrNoSource means that every parent failed or was dropped and the
+// backend could not be used. The caller may ask the scheduler for new
+// parents.
+var ErrNoSource = errors.New("download: no source left")
 
 // Fallback reads n bytes at offset off of the task's object from the
 // backend. Download passes nil when the task is pending and not in the
@@ -124,12 +130,14 @@ func defaultClient() *http.Client {
 // Download writes the bytes of task to dst, in order, fetching pieces from
 // parents and, when they fail, from fallback (which may be nil).
 //
-// The length and piece size come from task when task.PieceSize and
-// task.Length are set (a zero length counts only with the digest of empty
-// content), and otherwise from the parents' task info. Parents in progress
-// are polled for new pieces until one of them completes. A parent whose
-// piece size, length or digests disagree with what is known is dropped.
-// The backend is used only once the length is known.
+// The length comes from task.Length when it is above 0, or is 0 when
+// task.Digest is the md5 of empty content; otherwise the parents' task info
+// gives it. The piece size always comes from the parents, so that their
+// pieces line up, and task.PieceSize (or 4 MiB) is used only when the
+// backend serves every piece. Parents in progress are polled for new
+// pieces until one of them completes. A parent whose piece size, length
+// or digests disagree with what is known is dropped. The backend is used
+// only once the length is known.
 //
 // Download does not check the md5 of the whole object: the caller does,
 // for example with piececache.Writer.Commit and task.Digest. On error, dst

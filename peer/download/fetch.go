@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/dfcache/dfcache/digest"
@@ -20,6 +19,7 @@ import (
 const (
 	headerPieceDigest = "X-Piece-Digest"
 	queryAfter        = "after"
+	queryFrom         = "from"
 	// maxInfoBytes bounds a task info body. At about 75 bytes per digest,
 	// it fits the digests of a 1 TiB object in 4 MiB pieces.
 	maxInfoBytes = 32 << 20
@@ -27,12 +27,16 @@ const (
 
 // taskInfo is the JSON body of GET /tasks/{id}.
 type taskInfo struct {
-	TaskID    string   `json:"taskId"`
-	Length    int64    `json:"length"`
-	PieceSize int64    `json:"pieceSize"`
-	Pieces    []string `json:"pieces"`
-	Complete  bool     `json:"complete"`
+	TaskID     string   `json:"taskId"`
+	Length     int64    `json:"length"`
+	PieceSize  int64    `json:"pieceSize"`
+	FirstPiece int      `json:"firstPiece"`
+	Pieces     []string `json:"pieces"`
+	Complete   bool     `json:"complete"`
 }
+
+// listed returns the number of pieces info covers from piece 0.
+func (info *taskInfo) listed() int { return info.FirstPiece + len(info.Pieces) }
 
 type pieceResult struct {
 	index  int
@@ -77,9 +81,12 @@ func (r *run) startPiece(i int, s *slot, p *parent) {
 }
 
 // getPiece fetches piece i from p into piece, which has its exact size,
-// and checks it against want, or against the digest header when want is
-// empty.
+// and checks it against want, the digest from the parents' task info. A
+// parent is asked only for pieces its task info listed, so want is known.
 func (r *run) getPiece(ctx context.Context, p *parent, i int, piece []byte, want string) ([]byte, string, error) {
+	if want == "" {
+		return nil, "", fmt.Errorf("piece %d from parent %s: digest unknown", i, p.id)
+	}
 	u := fmt.Sprintf("%s/tasks/%s/pieces/%d", p.url, url.PathEscape(r.task.GetId()), i)
 	resp, err := r.get(ctx, u)
 	if err != nil {
@@ -87,13 +94,7 @@ func (r *run) getPiece(ctx context.Context, p *parent, i int, piece []byte, want
 	}
 	defer resp.Body.Close()
 
-	header := resp.Header.Get(headerPieceDigest)
-	switch {
-	case want == "" && header == "":
-		return nil, "", fmt.Errorf("piece %d from parent %s: missing %s header", i, p.id, headerPieceDigest)
-	case want == "":
-		want = header
-	case header != "" && header != want:
+	if header := resp.Header.Get(headerPieceDigest); header != "" && header != want {
 		return nil, "", fmt.Errorf("piece %d from parent %s: digest header %s, expected %s", i, p.id, header, want)
 	}
 	if resp.ContentLength >= 0 && resp.ContentLength != int64(len(piece)) {
@@ -163,14 +164,15 @@ func (r *run) get(ctx context.Context, u string) (*http.Response, error) {
 	return nil, err
 }
 
-// startInfo requests the task info of p. With after >= 0 the parent holds
-// the request until it has more than after pieces.
+// startInfo requests the task info of p, listing the digests from piece
+// after on. With after >= 0 the parent holds the request until it has more
+// than after pieces.
 func (r *run) startInfo(p *parent, after int, delay bool) {
 	p.polling = true
 	r.pending++
 	u := fmt.Sprintf("%s/tasks/%s", p.url, url.PathEscape(r.task.GetId()))
 	if after >= 0 {
-		u += "?" + queryAfter + "=" + strconv.Itoa(after)
+		u += fmt.Sprintf("?%s=%d&%s=%d", queryAfter, after, queryFrom, after)
 	}
 	r.wg.Go(func() {
 		res := infoResult{from: p}

@@ -39,12 +39,16 @@ func (r *run) onInfo(res infoResult) {
 		r.parentFailed(p, res.err)
 		return
 	}
+	if res.info.FirstPiece < 0 || res.info.FirstPiece > p.count {
+		r.drop(p, fmt.Errorf("task info from parent %s starts at piece %d, expected %d or less", p.id, res.info.FirstPiece, p.count))
+		return
+	}
 	if err := r.accept(res.info); err != nil {
 		r.drop(p, fmt.Errorf("task info from parent %s: %w", p.id, err))
 		return
 	}
-	progress := !p.known || len(res.info.Pieces) > p.count || res.info.Complete
-	p.known, p.count, p.complete = true, len(res.info.Pieces), res.info.Complete
+	progress := !p.known || res.info.listed() > p.count || res.info.Complete
+	p.known, p.count, p.complete = true, res.info.listed(), res.info.Complete
 	p.failures = 0
 	p.idle = 0
 	if !progress {
@@ -70,7 +74,8 @@ func (r *run) accept(info taskInfo) error {
 	if err := r.checkPieceCount(info); err != nil {
 		return err
 	}
-	for i, sum := range info.Pieces {
+	for j, sum := range info.Pieces {
+		i := info.FirstPiece + j
 		if known := r.knownDigest(i); known != "" && known != sum {
 			return fmt.Errorf("piece %d digest %s differs from %s", i, sum, known)
 		}
@@ -80,8 +85,8 @@ func (r *run) accept(info taskInfo) error {
 	if info.Length >= 0 {
 		r.length = info.Length
 	}
-	for i, sum := range info.Pieces {
-		r.learnDigest(i, sum)
+	for j, sum := range info.Pieces {
+		r.learnDigest(info.FirstPiece+j, sum)
 	}
 	return nil
 }
@@ -93,9 +98,9 @@ func (r *run) checkPieceCount(info taskInfo) error {
 		return nil
 	}
 	total := int((info.Length + info.PieceSize - 1) / info.PieceSize)
-	if len(info.Pieces) > total || (info.Complete && len(info.Pieces) != total) {
+	if info.listed() > total || (info.Complete && info.listed() != total) {
 		return fmt.Errorf("%d pieces listed for length %d and piece size %d (complete %v)",
-			len(info.Pieces), info.Length, info.PieceSize, info.Complete)
+			info.listed(), info.Length, info.PieceSize, info.Complete)
 	}
 	return nil
 }

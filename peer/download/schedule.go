@@ -1,7 +1,6 @@
 package download
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/dfcache/dfcache/piececache"
@@ -104,11 +103,6 @@ func (r *run) noSourceError(i int) error {
 	return fmt.Errorf("download task %s: piece %d: %s: %w", r.task.GetId(), i, why, ErrNoSource)
 }
 
-// ErrNoSource means that every parent failed or was dropped and the
-// backend could not be used. The caller may ask the scheduler for new
-// parents.
-var ErrNoSource = errors.New("download: no source left")
-
 // onPiece records the result of a piece fetch. A failure from a parent is
 // counted against it and the piece is retried elsewhere; a failure from
 // the backend ends the download.
@@ -131,11 +125,11 @@ func (r *run) onPiece(res pieceResult) error {
 	}
 	s.data = res.data
 	r.learnDigest(res.index, res.digest)
-	r.count(res.from, int64(len(res.data)))
+	r.addBytes(res.from, int64(len(res.data)))
 	return nil
 }
 
-func (r *run) count(from *parent, n int64) {
+func (r *run) addBytes(from *parent, n int64) {
 	switch {
 	case from == nil:
 		r.stats.BackendBytes += n

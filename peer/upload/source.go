@@ -53,6 +53,30 @@ func (t *objectTask) PieceSize() int64 { return t.meta.PieceSize }
 func (t *objectTask) Complete() bool   { return true }
 func (t *objectTask) Pieces() []string { return t.meta.Pieces }
 
+func (t *objectTask) PieceDigest(i int) string {
+	if i < 0 || i >= len(t.meta.Pieces) {
+		return ""
+	}
+	return t.meta.Pieces[i]
+}
+
+// pieceDigester is implemented by tasks that return one piece digest
+// without copying the list, as both adapters do.
+type pieceDigester interface {
+	PieceDigest(i int) string
+}
+
+// pieceDigest returns the digest of present piece i of task, or "".
+func pieceDigest(task Task, i int) string {
+	if d, ok := task.(pieceDigester); ok {
+		return d.PieceDigest(i)
+	}
+	if pieces := task.Pieces(); i < len(pieces) {
+		return pieces[i]
+	}
+	return ""
+}
+
 // FromWriter serves a write in progress, and keeps serving it after Commit
 // until the committed version is replaced or evicted; then reads fail with
 // piececache.ErrNotFound, so OpenTask should prefer Cache.Open for a

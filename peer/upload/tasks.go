@@ -11,16 +11,17 @@ import (
 )
 
 // getTask sends the task info. With ?after=N it first waits, up to the
-// piece wait, until the task lists more than N pieces or is complete.
+// piece wait, until the task lists more than N pieces or is complete. With
+// ?from=N it lists the digests from piece N on.
 func (s *Server) getTask(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	after := -1
-	if v := r.URL.Query().Get(QueryAfter); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < -1 {
-			return withStatus(http.StatusBadRequest, fmt.Errorf("invalid %s=%q: want a piece count of 0 or more", QueryAfter, v))
-		}
-		after = n
+	after, err := pieceQuery(r, QueryAfter, -1)
+	if err != nil {
+		return err
+	}
+	from, err := pieceQuery(r, QueryFrom, 0)
+	if err != nil {
+		return err
 	}
 	task, err := s.src.OpenTask(id)
 	if err != nil {
@@ -29,18 +30,34 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request) error {
 	defer task.Close()
 
 	if after >= 0 && !task.Complete() {
-		if err := s.waitPiece(r.Context(), task, after); err != nil && !errors.Is(err, errNotReady) &&
-			!errors.Is(err, piececache.ErrNoSuchPiece) {
+		err := s.waitPiece(r.Context(), task, after)
+		if err != nil && !errors.Is(err, errNotReady) && !errors.Is(err, piececache.ErrNoSuchPiece) {
 			return fmt.Errorf("task %s: %w", id, err)
 		}
 	}
 	info := TaskInfo{TaskID: id, PieceSize: task.PieceSize(), Complete: task.Complete(), Length: task.Length()}
-	info.Pieces = task.Pieces()
+	pieces := task.Pieces()
+	from = min(from, len(pieces))
+	info.FirstPiece, info.Pieces = from, pieces[from:]
 	if info.Pieces == nil {
 		info.Pieces = []string{}
 	}
 	writeJSON(w, http.StatusOK, info)
 	return nil
+}
+
+// pieceQuery returns the piece index in query parameter name, or def when
+// it is absent.
+func pieceQuery(r *http.Request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, withStatus(http.StatusBadRequest, fmt.Errorf("invalid %s=%q: want a piece index of 0 or more", name, v))
+	}
+	return n, nil
 }
 
 // getPiece sends piece n once it is present, waiting up to the piece wait
@@ -69,11 +86,11 @@ func (s *Server) getPiece(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("read piece %d of task %s: %w", n, id, err)
 	}
-	pieces := task.Pieces()
-	if n >= len(pieces) {
-		return fmt.Errorf("piece %d of task %s has no digest: task lists %d pieces", n, id, len(pieces))
+	sum := pieceDigest(task, n)
+	if sum == "" {
+		return fmt.Errorf("piece %d of task %s has no digest after it was read", n, id)
 	}
-	w.Header().Set(HeaderPieceDigest, pieces[n])
+	w.Header().Set(HeaderPieceDigest, sum)
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Length", strconv.Itoa(len(piece)))
 	w.WriteHeader(http.StatusOK)

@@ -153,6 +153,11 @@ func TestTaskInfoLongPoll(t *testing.T) {
 	if info := decodeInfo(t, body); !info.Complete || info.Length != int64(len(data)) || len(info.Pieces) != 3 {
 		t.Errorf("long poll of a committed write = %+v, want complete with length %d and 3 pieces", info, len(data))
 	}
+
+	_, body = get(t, ts.URL+"/tasks/polled?from=2")
+	if info := decodeInfo(t, body); info.FirstPiece != 2 || len(info.Pieces) != 1 {
+		t.Errorf("info from piece 2 of 3 = first %d with %d digests, want first 2 with 1", info.FirstPiece, len(info.Pieces))
+	}
 }
 
 // waitFor polls cond until it holds, failing the test after 10 seconds.
