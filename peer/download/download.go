@@ -130,9 +130,9 @@ func defaultClient() *http.Client {
 // Download writes the bytes of task to dst, in order, fetching pieces from
 // parents and, when they fail, from fallback (which may be nil).
 //
-// The length comes from task.Length when it is above 0, or is 0 when
-// task.Digest is the md5 of empty content; otherwise the parents' task info
-// gives it. The piece size always comes from the parents, so that their
+// The length comes from task.Length when it is above 0. It is 0 when
+// task.Digest is the md5 of empty content, and otherwise the parents' task
+// info gives it. The piece size always comes from the parents, so that their
 // pieces line up, and task.PieceSize (or 4 MiB) is used only when the
 // backend serves every piece. Parents in progress are polled for new
 // pieces until one of them completes. A parent whose piece size, length

@@ -63,7 +63,7 @@ func TestDownloadFromParentInProgress(t *testing.T) {
 	w.Write(data[:2*testPieceSize])
 
 	task := testTask(data)
-	task.Length = 0 // a write in progress whose length nobody knows yet
+	task.Length = 0 // the length of a write in progress is unknown
 	dst := &signalWriter{first: make(chan struct{})}
 	done := make(chan error)
 	go func() {

@@ -53,7 +53,7 @@ type infoResult struct {
 	err  error
 }
 
-// errNoTask means that a parent answered 404 for the whole task.
+// errNoTask means that a parent returned 404 for the whole task.
 var errNoTask = errors.New("parent does not hold the task")
 
 // startPiece fetches piece i from p, or from the backend when p is nil.
@@ -123,7 +123,7 @@ func (r *run) readBackend(ctx context.Context, i int, piece []byte, want string)
 		return nil, "", fmt.Errorf("read piece %d (%d bytes at %d) from backend: %w", i, len(piece), off, err)
 	}
 	if got := digest.PieceSum(piece); want != "" && got != want {
-		return nil, "", fmt.Errorf("piece %d from backend: sha256 is %s, expected %s from parents: object changed?", i, got, want)
+		return nil, "", fmt.Errorf("piece %d from backend: sha256 is %s, expected %s from the parents: the backend object differs from their copy", i, got, want)
 	}
 	return piece, "", nil
 }

@@ -7,9 +7,11 @@ import (
 	"time"
 )
 
-// poll asks every usable parent that has not sent its task info, or is
-// still receiving the task, for its task info, one request per parent at a
-// time.
+// poll requests the task info of every usable parent that has not sent it
+// yet or is still receiving the task, one request per parent at a time.
+//
+// TODO: a parent whose write hangs without failing is polled until the
+// caller's ctx ends, because each poll succeeds with no new piece.
 func (r *run) poll() {
 	for _, p := range r.parents {
 		if p.dropped || p.polling || (p.known && p.complete) {

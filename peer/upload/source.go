@@ -78,11 +78,11 @@ func pieceDigest(task Task, i int) string {
 }
 
 // FromWriter serves a write in progress, and keeps serving it after Commit
-// until the committed version is replaced or evicted; then reads fail with
+// until the committed version is replaced or evicted. Reads then fail with
 // piececache.ErrNotFound, so OpenTask should prefer Cache.Open for a
-// committed task. length is the object size when the writer of the daemon
-// knows it in advance, or -1; after Commit the written size is reported.
-// Close does not touch the writer, which stays owned by the daemon.
+// committed task. length is the object size when the daemon knows it in
+// advance, or -1; after Commit the written size is reported. Close does
+// not touch the writer, which stays owned by the daemon.
 func FromWriter(w *piececache.Writer, length int64) Task {
 	return &writerTask{Writer: w, length: length}
 }
