@@ -18,8 +18,23 @@ type fill struct {
 	w       *piececache.Writer
 }
 
-// startFill joins the fill of v or starts one.
-func (s *Service) startFill(ctx context.Context, ck piececache.Key, v Version) (*fill, error) {
+// PlanFunc decides where a fill reads from; see Cluster.PlanFetch.
+type PlanFunc func(ctx context.Context, v Version, w *piececache.Writer) (source string, fetch FetchFunc, err error)
+
+// Fill starts filling the cache with v from the source plan picks, unless
+// this peer already holds or is fetching v. It returns without waiting
+// for the bytes.
+func (s *Service) Fill(ctx context.Context, v Version, plan PlanFunc) error {
+	ck := s.cacheKey(v.Bucket, v.Key)
+	if meta, ok := s.cache.Lookup(ck); ok && meta.Version == v.Version {
+		return nil
+	}
+	_, err := s.startFill(ctx, ck, v, plan)
+	return err
+}
+
+// startFill joins the fill of v or starts one with plan.
+func (s *Service) startFill(ctx context.Context, ck piececache.Key, v Version, plan PlanFunc) (*fill, error) {
 	s.fillMu.Lock()
 	defer s.fillMu.Unlock()
 	if f, ok := s.fills[ck]; ok && f.version == v.Version {
@@ -29,7 +44,7 @@ func (s *Service) startFill(ctx context.Context, ck piececache.Key, v Version) (
 	if err != nil {
 		return nil, fmt.Errorf("stage download: %w", err)
 	}
-	source, fetch, err := s.planFetch(ctx, v, w)
+	source, fetch, err := plan(ctx, v, w)
 	if err != nil {
 		w.Abort()
 		return nil, err

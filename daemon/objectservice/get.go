@@ -127,7 +127,7 @@ func (s *Service) Get(ctx context.Context, bucket, key string) (*Object, error) 
 		}
 		// The entry went away (evicted or corrupt) since resolve: fetch it.
 	}
-	f, err := s.startFill(ctx, ck, t.v)
+	f, err := s.startFill(ctx, ck, t.v, s.planFetch)
 	if err != nil {
 		return nil, err
 	}

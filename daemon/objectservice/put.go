@@ -10,7 +10,6 @@ import (
 	"github.com/dfcache/dfcache/api"
 	"github.com/dfcache/dfcache/backend"
 	"github.com/dfcache/dfcache/piececache"
-	"github.com/dfcache/dfcache/writeback"
 )
 
 // Upload is an object being received. Bytes go straight into the cache's
@@ -136,15 +135,7 @@ func md5Raw(digest string) []byte {
 }
 
 func (s *Service) enqueue(meta piececache.Meta) error {
-	rec := writeback.Record{
-		Bucket:      meta.Key.Bucket,
-		Key:         meta.Key.Object,
-		Version:     meta.Version,
-		Digest:      meta.Digest,
-		Size:        meta.Length,
-		ContentType: meta.ContentType,
-		CreatedAt:   time.Now(),
-	}
+	rec := recordOf(meta)
 	prev, replaced, err := s.queue.Get(rec.Bucket, rec.Key)
 	if err != nil {
 		return fmt.Errorf("read write-back queue: %w", err)
@@ -175,10 +166,7 @@ func (s *Service) cancelPending(ctx context.Context, bucket, key string) error {
 // writeBack uploads a committed version now, retrying retryable failures.
 func (s *Service) writeBack(ctx context.Context, meta piececache.Meta) error {
 	defer s.cache.Unpin(meta.Key, meta.Version)
-	rec := writeback.Record{
-		Bucket: meta.Key.Bucket, Key: meta.Key.Object, Version: meta.Version,
-		Digest: meta.Digest, Size: meta.Length, ContentType: meta.ContentType,
-	}
+	rec := recordOf(meta)
 	backoff := s.opts.RetryBackoff
 	var err error
 	for attempt := 1; attempt <= s.opts.WriteBackAttempts; attempt++ {
