@@ -8,8 +8,9 @@ VERSITYGW_VERSION := v1.8.0
 .PHONY: build test test-full demo tools vet generate
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/dfdaemon ./cmd/dfdaemon
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/dfstore ./cmd/dfstore
+	for cmd in dfdaemon dfstore manager scheduler dfcluster; do \
+		$(GO) build -ldflags "$(LDFLAGS)" -o bin/$$cmd ./cmd/$$cmd || exit 1; \
+	done
 
 # tools installs the S3 server the integration tests start.
 tools:

@@ -15,11 +15,14 @@ import (
 	"time"
 
 	"github.com/dfcache/dfcache/backend"
+	"github.com/dfcache/dfcache/daemon/cluster"
 	"github.com/dfcache/dfcache/daemon/config"
 	"github.com/dfcache/dfcache/daemon/objectapi"
 	"github.com/dfcache/dfcache/daemon/objectservice"
+	"github.com/dfcache/dfcache/manager/managerclient"
 	"github.com/dfcache/dfcache/metrics"
 	"github.com/dfcache/dfcache/piececache"
+	"github.com/dfcache/dfcache/scheduler/schedulerclient"
 	"github.com/dfcache/dfcache/writeback"
 
 	// Backends selectable by objectStorage.backend.name.
@@ -42,15 +45,20 @@ type Daemon struct {
 	queue   *writeback.Queue
 	server  *http.Server
 	ln      net.Listener
+
+	// Cluster mode only.
+	manager       *managerclient.Client
+	scheduler     *schedulerclient.Client
+	cluster       *cluster.Cluster
+	uploadLn      net.Listener
+	uploadHandler http.Handler
 }
+
+type configNetAddr = config.NetAddr
 
 // New opens the data directory and binds the API address. The caller must
 // call Run, or Close to release what New opened.
 func New(cfg config.Config, log *slog.Logger) (*Daemon, error) {
-	if cfg.Manager.Enable {
-		// TODO: fetch the backend configuration from the manager.
-		return nil, errors.New("manager.enable: the manager is not supported yet; set manager.enable: false and configure objectStorage.backend")
-	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create dataDir: %w", err)
 	}
@@ -63,7 +71,11 @@ func New(cfg config.Config, log *slog.Logger) (*Daemon, error) {
 }
 
 func (d *Daemon) open() error {
-	b, err := backend.Open(d.cfg.ObjectStorage.Backend)
+	bcfg, err := d.backendConfig()
+	if err != nil {
+		return err
+	}
+	b, err := backend.Open(bcfg)
 	if err != nil {
 		return fmt.Errorf("objectStorage.backend: %w", err)
 	}
@@ -71,6 +83,7 @@ func (d *Daemon) open() error {
 		PieceSize: int64(d.cfg.Cache.PieceSize),
 		Quota:     int64(d.cfg.Cache.DiskQuota),
 		Logger:    d.log,
+		OnEvict:   d.evicted,
 	})
 	if err != nil {
 		return fmt.Errorf("open cache: %w", err)
@@ -92,12 +105,22 @@ func (d *Daemon) open() error {
 	if err := d.pinPending(); err != nil {
 		return err
 	}
-	svc := objectservice.New(d.backend, d.cache, d.queue, up, objectservice.Options{
+	if err := d.openCluster(); err != nil {
+		return err
+	}
+	opts := objectservice.Options{
 		MetadataTTL:       d.cfg.ObjectStorage.MetadataTTL,
 		WriteBackAttempts: wb.Attempts,
 		Logger:            d.log,
 		Metrics:           m,
-	})
+	}
+	if d.cluster != nil {
+		opts.Cluster = d.cluster
+	}
+	svc := objectservice.New(d.backend, d.cache, d.queue, up, opts)
+	if d.cluster != nil {
+		d.uploadHandler = d.cluster.Attach(svc)
+	}
 	return d.listen(objectapi.New(svc, m, d.log))
 }
 
@@ -105,7 +128,20 @@ func (d *Daemon) cacheKey(r writeback.Record) piececache.Key {
 	return piececache.Key{Backend: d.backend.Info().ID(), Bucket: r.Bucket, Object: r.Key}
 }
 
-func (d *Daemon) unpin(r writeback.Record) { d.cache.Unpin(d.cacheKey(r), r.Version) }
+// unpin releases the cache entry of a finished write-back and tells the
+// cluster the backend has it.
+func (d *Daemon) unpin(r writeback.Record) {
+	d.cache.Unpin(d.cacheKey(r), r.Version)
+	if d.cluster != nil {
+		d.cluster.Persisted(r.Bucket, r.Key, r.Version)
+	}
+}
+
+func (d *Daemon) evicted(m piececache.Meta) {
+	if d.cluster != nil {
+		d.cluster.Evicted(m)
+	}
+}
 
 // pinPending pins the cached versions of queued write-backs after a
 // restart, before anything can be evicted.
@@ -148,6 +184,7 @@ func (d *Daemon) Addr() string { return d.ln.Addr().String() }
 // those in flight and closes the queue and the cache.
 func (d *Daemon) Run(ctx context.Context) error {
 	d.queue.Start()
+	d.runCluster(ctx)
 	d.log.Info("dfdaemon started", "addr", d.Addr(), "backend", d.backend.Info().Name,
 		"endpoint", d.backend.Info().Endpoint, "dataDir", d.cfg.DataDir, "pending", d.queue.Len())
 	errc := make(chan error, 1)
@@ -176,6 +213,15 @@ func (d *Daemon) Close() error {
 	var errs []error
 	if d.ln != nil {
 		d.ln.Close()
+	}
+	if d.uploadLn != nil {
+		d.uploadLn.Close()
+	}
+	if d.scheduler != nil {
+		errs = append(errs, d.scheduler.Close())
+	}
+	if d.manager != nil {
+		errs = append(errs, d.manager.Close())
 	}
 	if d.queue != nil {
 		errs = append(errs, d.queue.Close())

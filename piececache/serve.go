@@ -137,3 +137,6 @@ func (w *Writer) PieceDigest(i int) string {
 	}
 	return w.pieces[i]
 }
+
+// Key returns the object key the writer stores.
+func (w *Writer) Key() Key { return w.key }
