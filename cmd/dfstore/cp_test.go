@@ -230,7 +230,7 @@ func TestCpDownloadToFile(t *testing.T) {
 	if q := srv.Requests()[0].Query.Get("filter"); q != "Signature" {
 		t.Errorf("filter query = %q, want Signature", q)
 	}
-	summary := regexp.MustCompile(`^downloaded 127\.0 KiB from dfs://bkt/dir/obj\.bin to ` + regexp.QuoteMeta(target) + ` in \S+ \(\S+ \S+/s\)\n$`)
+	summary := regexp.MustCompile(`^downloaded 127\.0 KiB from dfs://bkt/dir/obj\.bin to ` + regexp.QuoteMeta(target) + ` in \S+ \(\S+ \S+/s\), source local\n$`)
 	if !summary.MatchString(res.stderr) {
 		t.Errorf("stderr = %q, want one summary line matching %s", res.stderr, summary)
 	}

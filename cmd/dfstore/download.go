@@ -34,6 +34,9 @@ func (a *app) download(ctx context.Context, c *client.Client, bucket, key, targe
 		progress.abort()
 		return err
 	}
+	if obj.Source != "" {
+		progress.suffix = ", source " + obj.Source
+	}
 	progress.finish("downloaded", n, where)
 	return nil
 }

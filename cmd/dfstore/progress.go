@@ -17,6 +17,8 @@ type transfer struct {
 	quiet  bool
 	bar    *progressbar.ProgressBar
 	start  time.Time
+	// suffix ends the summary line, such as ", source peer".
+	suffix string
 }
 
 // newTransfer starts tracking a copy of size bytes, or of an unknown size
@@ -60,8 +62,8 @@ func (t *transfer) finish(verb string, size int64, where string) {
 		return
 	}
 	elapsed := time.Since(t.start)
-	fmt.Fprintf(t.stderr, "%s %s %s in %s (%s/s)\n", verb, formatBytes(float64(size)), where,
-		formatDuration(elapsed), formatBytes(float64(size)/max(elapsed.Seconds(), 1e-9)))
+	fmt.Fprintf(t.stderr, "%s %s %s in %s (%s/s)%s\n", verb, formatBytes(float64(size)), where,
+		formatDuration(elapsed), formatBytes(float64(size)/max(elapsed.Seconds(), 1e-9)), t.suffix)
 }
 
 // abort removes the progress bar after a failure, leaving the line free
