@@ -119,15 +119,15 @@ type ListResult struct {
 // at once instead of failing in the background write-back.
 type KeyChecker interface {
 	// CheckKey returns an error wrapping ErrInvalidArgument when key
-	// cannot be stored.
-	CheckKey(key string) error
+	// cannot be stored in bucket.
+	CheckKey(bucket, key string) error
 }
 
-// CheckKey asks b whether it can store key; backends without a KeyChecker
-// can store every key.
-func CheckKey(b Backend, key string) error {
+// CheckKey asks b whether it can store key in bucket; backends without a
+// KeyChecker can store every key.
+func CheckKey(b Backend, bucket, key string) error {
 	if kc, ok := b.(KeyChecker); ok {
-		return kc.CheckKey(key)
+		return kc.CheckKey(bucket, key)
 	}
 	return nil
 }

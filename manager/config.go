@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dfcache/dfcache/backend"
+	"github.com/dfcache/dfcache/internal/yamlconfig"
 )
 
 // Config is the whole manager configuration. Parse and Load fill the keys a
@@ -91,7 +92,7 @@ func Load(path string) (Config, error) {
 // Parse decodes YAML over the defaults and validates the result.
 func Parse(data []byte) (Config, error) {
 	cfg := Default()
-	if err := decodeStrict(data, &cfg); err != nil {
+	if err := yamlconfig.DecodeStrict(data, &cfg); err != nil {
 		return Config{}, fmt.Errorf("parse: %w", err)
 	}
 	if err := cfg.Validate(); err != nil {

@@ -127,4 +127,6 @@ func (c *countingBackend) ListObjects(ctx context.Context, bucket string, opts b
 }
 
 // CheckKey forwards to the wrapped backend's key check.
-func (c *countingBackend) CheckKey(key string) error { return backend.CheckKey(c.next, key) }
+func (c *countingBackend) CheckKey(bucket, key string) error {
+	return backend.CheckKey(c.next, bucket, key)
+}

@@ -1,17 +1,14 @@
 package scheduler
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/dfcache/dfcache/internal/yamlconfig"
 )
 
 // Config is the scheduler's YAML configuration. Unknown keys are rejected.
@@ -88,9 +85,7 @@ func LoadConfig(path string) (Config, error) {
 // ParseConfig decodes YAML over DefaultConfig and validates the result.
 func ParseConfig(data []byte) (Config, error) {
 	cfg := DefaultConfig()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+	if err := yamlconfig.DecodeStrict(data, &cfg); err != nil {
 		return Config{}, fmt.Errorf("parse: %w", err)
 	}
 	cfg.applyDefaults()

@@ -252,11 +252,24 @@ func TestRangeReaderStopsAtEnd(t *testing.T) {
 }
 
 func TestCheckKeyBeforeWrite(t *testing.T) {
-	b, _, _ := newBucket(t)
-	if err := backend.CheckKey(b, "a/../b"); !errors.Is(err, backend.ErrInvalidArgument) {
+	b, _, bucket := newBucket(t)
+	if err := backend.CheckKey(b, bucket, "a/../b"); !errors.Is(err, backend.ErrInvalidArgument) {
 		t.Errorf("CheckKey(a/../b): got %v, want ErrInvalidArgument", err)
 	}
-	if err := backend.CheckKey(b, "dir/ok key+1"); err != nil {
+	if err := backend.CheckKey(b, bucket, "dir/ok key+1"); err != nil {
 		t.Errorf("CheckKey of a valid key: %v", err)
+	}
+	if _, err := put(t, b, bucket, "file", "x", backend.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"file/below", "dir"} {
+		if key == "dir" {
+			if _, err := put(t, b, bucket, "dir/inner", "x", backend.PutOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := backend.CheckKey(b, bucket, key); !errors.Is(err, backend.ErrInvalidArgument) {
+			t.Errorf("CheckKey(%q) clashing with a stored object: got %v, want ErrInvalidArgument", key, err)
+		}
 	}
 }

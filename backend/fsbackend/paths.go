@@ -130,4 +130,21 @@ func parentDir(p string) string { return path.Dir(p) }
 
 // CheckKey implements backend.KeyChecker: it rejects keys that cannot map
 // to a file below the bucket directory, before the daemon accepts a write.
-func (b *Backend) CheckKey(key string) error { return checkKey(key) }
+// It also rejects a key whose path clashes with an object already stored,
+// so an AsyncWriteBack of such a key fails at once rather than in the
+// background upload.
+func (b *Backend) CheckKey(bucket, key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	p := dataPath(bucket, key)
+	if fi, err := b.root.Stat(p); err == nil && fi.IsDir() {
+		return clashError(bucket, key, syscall.EISDIR)
+	}
+	for dir := parentDir(p); dir != bucket && dir != "." && dir != "/"; dir = parentDir(dir) {
+		if fi, err := b.root.Stat(dir); err == nil && !fi.IsDir() {
+			return clashError(bucket, key, syscall.ENOTDIR)
+		}
+	}
+	return nil
+}

@@ -35,7 +35,7 @@ const _maxAttempts = 3
 // normalised endpoint URL.
 func newClient(cfg backend.Config) (*s3.Client, string, error) {
 	if cfg.Region == "" {
-		return nil, "", fmt.Errorf("region is empty: set objectStorage.region to the bucket's region, such as us-east-1: %w", backend.ErrInvalidArgument)
+		return nil, "", fmt.Errorf("region is empty: set objectStorage.backend.region to the bucket's region, such as us-east-1: %w", backend.ErrInvalidArgument)
 	}
 	endpoint, err := normaliseEndpoint(cfg.Endpoint)
 	if err != nil {

@@ -94,6 +94,11 @@ func checkCopyArgs(source, target string) error {
 	case client.IsURL(source) && client.IsURL(target):
 		return usageError{"cp needs exactly one dfs:// URL, got two: copy between objects is not supported"}
 	case !client.IsURL(source) && !client.IsURL(target):
+		for _, arg := range []string{source, target} {
+			if scheme, _, ok := strings.Cut(arg, "://"); ok {
+				return usageError{fmt.Sprintf("cp does not take %s:// URLs: name objects as dfs://BUCKET/KEY; the peer reads and writes the backend for you", scheme)}
+			}
+		}
 		return usageError{fmt.Sprintf("cp needs exactly one dfs:// URL, got two local paths %q and %q: use cp(1) for local copies", source, target)}
 	}
 	return nil

@@ -400,6 +400,7 @@ func TestCpUsageErrors(t *testing.T) {
 	}{
 		{"two dfs URLs", []string{"dfs://bkt/a", "dfs://bkt/b"}, "exactly one dfs:// URL, got two"},
 		{"two local paths", []string{src, "/tmp/x"}, "got two local paths"},
+		{"s3 URL", []string{src, "s3://bkt/k"}, "does not take s3:// URLs"},
 		{"mode 3", []string{"-m", "3", src, "dfs://bkt/k"}, `invalid --mode "3"`},
 		{"mode word", []string{"-m", "fast", src, "dfs://bkt/k"}, `invalid --mode "fast"`},
 		{"zero replicas", []string{"--max-replicas", "0", src, "dfs://bkt/k"}, "invalid --max-replicas 0: must be 1 to 100"},

@@ -4,17 +4,15 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/dfcache/dfcache/internal/yamlconfig"
 
 	"github.com/dfcache/dfcache/api"
 	"github.com/dfcache/dfcache/backend"
@@ -196,9 +194,7 @@ func Load(path string) (Config, error) {
 // Parse decodes YAML over the defaults and validates the result.
 func Parse(data []byte) (Config, error) {
 	cfg := Default()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+	if err := yamlconfig.DecodeStrict(data, &cfg); err != nil {
 		return Config{}, fmt.Errorf("parse: %w", err)
 	}
 	cfg.applyDefaults()

@@ -36,7 +36,7 @@ type PutOptions struct {
 // NewUpload starts receiving an object. The caller writes the body and
 // then calls Commit or Abort.
 func (s *Service) NewUpload(bucket, key string) (*Upload, error) {
-	if err := backend.CheckKey(s.backend, key); err != nil {
+	if err := backend.CheckKey(s.backend, bucket, key); err != nil {
 		return nil, err
 	}
 	w, err := s.cache.Create(s.cacheKey(bucket, key))

@@ -1,4 +1,6 @@
-package manager
+// Package yamlconfig decodes the YAML configuration files of the
+// commands strictly, with errors that name the dotted key path.
+package yamlconfig
 
 import (
 	"errors"
@@ -10,10 +12,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// decodeStrict decodes data into out, rejecting unknown keys. yaml.v3
+// DecodeStrict decodes data into out, rejecting unknown keys. yaml.v3
 // reports a bad value or an unknown key only by line, so each message gets
 // the dotted path of the key on that line, such as objectStorage.partSize.
-func decodeStrict(data []byte, out any) error {
+func DecodeStrict(data []byte, out any) error {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return err
@@ -24,12 +26,17 @@ func decodeStrict(data []byte, out any) error {
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
 	err := dec.Decode(out)
-	var typeErr *yaml.TypeError
-	if !errors.As(err, &typeErr) {
-		return err
+	if err == nil {
+		return nil
 	}
 	keys := map[int]string{}
 	collectKeys(&root, "", keys)
+	var typeErr *yaml.TypeError
+	if !errors.As(err, &typeErr) {
+		// Errors of custom unmarshalers, such as a bad size, also start
+		// with "line N: " when they follow that convention.
+		return errors.New(nameKey(err.Error(), keys))
+	}
 	msgs := make([]string, len(typeErr.Errors))
 	for i, msg := range typeErr.Errors {
 		msgs[i] = nameKey(msg, keys)
