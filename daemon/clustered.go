@@ -51,7 +51,7 @@ func (d *Daemon) backendConfig() (backend.Config, error) {
 		if errors.Is(err, managerclient.ErrObjectStorageDisabled) || time.Now().After(deadline) {
 			return backend.Config{}, fmt.Errorf("get backend configuration from manager: %w", err)
 		}
-		d.log.Warn("manager not answering yet, retrying", "addrs", mc.Addrs(), "err", err)
+		d.log.Warn("manager did not respond, retrying", "addrs", mc.Addrs(), "err", err)
 		time.Sleep(time.Second)
 	}
 }
@@ -145,7 +145,7 @@ func (d *Daemon) runManager(ctx context.Context) {
 }
 
 // refreshSchedulers replaces the scheduler list with the manager's. An
-// empty or failed answer keeps the list as it is.
+// empty list or a failed request keeps the list as it is.
 func (d *Daemon) refreshSchedulers(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
