@@ -29,11 +29,14 @@ const (
 // testCluster is a manager, a scheduler and dfdaemons on 127.0.0.1, with
 // versitygw behind a proxy as the backend that the manager hands out.
 type testCluster struct {
-	t      *testing.T
-	s3     *testenv.S3Server
-	proxy  *testenv.Proxy
-	sdk    *s3.Client
-	bucket string
+	t  *testing.T
+	s3 *testenv.S3Server
+	// proxy counts the S3 requests and injects faults; throttle, in
+	// front of it, is the endpoint the manager hands out.
+	proxy    *testenv.Proxy
+	throttle *throttle
+	sdk      *s3.Client
+	bucket   string
 
 	managerAddr string
 	manager     *process
@@ -80,6 +83,7 @@ func startControlPlane(t *testing.T) *testCluster {
 	srv := testenv.StartS3(t)
 	c := &testCluster{t: t, s3: srv, proxy: testenv.NewProxy(t, srv.Endpoint), sdk: srv.Client(), bucket: "cluster-bucket"}
 	srv.CreateBucket(t, c.bucket)
+	c.throttle = newThrottle(t, c.proxy.URL)
 	c.startManager()
 	c.startScheduler()
 	return c
@@ -93,7 +97,7 @@ func (c *testCluster) startManager() {
 		"status":       map[string]any{"listen": "127.0.0.1", "port": statusPort},
 		"keepAliveTTL": _managerTTL,
 		"objectStorage": map[string]any{
-			"enable": true, "name": "s3", "region": c.s3.Region, "endpoint": c.proxy.URL,
+			"enable": true, "name": "s3", "region": c.s3.Region, "endpoint": c.throttle.URL,
 			"accessKey": c.s3.AccessKey, "secretKey": c.s3.SecretKey, "s3ForcePathStyle": true,
 		},
 		"log": map[string]any{"level": "debug"},
@@ -201,8 +205,8 @@ func (c *testCluster) waitGone(d *daemon) {
 func (d *daemon) waitCached(t *testing.T, bucket, key string) {
 	t.Helper()
 	waitFor(t, _startTimeout, d.id+" to cache "+key, func() bool {
-		return d.logHasLine(`msg="object cached" bucket=` + bucket + " key=" + key) ||
-			d.logHasLine(`msg="object stored" bucket=` + bucket + " key=" + key)
+		return d.logHasLine(`msg="object cached" bucket=`+bucket+" key="+key) ||
+			d.logHasLine(`msg="object stored" bucket=`+bucket+" key="+key)
 	})
 }
 
