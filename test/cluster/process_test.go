@@ -135,6 +135,21 @@ func (p *process) logHasLine(prefix string) bool {
 	}
 }
 
+// logLineHas reports whether a log line that contains prefix also
+// contains field.
+func (p *process) logLineHas(prefix, field string) bool {
+	data, err := os.ReadFile(p.logPath)
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, prefix) && strings.Contains(line, field) {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *process) dumpLog() {
 	data, _ := os.ReadFile(p.logPath)
 	const tail = 12000
