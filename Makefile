@@ -43,3 +43,15 @@ generate:
 		--go_out=. --go_opt=module=github.com/dfcache/dfcache \
 		--go-grpc_out=. --go-grpc_opt=module=github.com/dfcache/dfcache \
 		manager/v1/manager.proto scheduler/v1/scheduler.proto
+
+# bench runs dfbench in full mode on the binaries in bin/ (objects up to
+# 4 GiB, about 25 GiB of free disk) and rewrites docs/benchmarks.md;
+# bench-quick runs the small mode (about two minutes) and prints the report.
+.PHONY: bench bench-quick
+bench: build tools
+	$(GO) build -o bin/dfbench ./cmd/dfbench
+	bin/dfbench --bin bin --out docs/benchmarks.md
+
+bench-quick: build tools
+	$(GO) build -o bin/dfbench ./cmd/dfbench
+	bin/dfbench --bin bin --quick
