@@ -2,9 +2,11 @@ package cluster
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,8 +33,8 @@ const (
 type testCluster struct {
 	t  *testing.T
 	s3 *testenv.S3Server
-	// proxy counts the S3 requests and injects faults; throttle, in
-	// front of it, is the endpoint the manager hands out.
+	// proxy counts the S3 requests and injects faults. The throttle in
+	// front of it is the endpoint the manager hands out.
 	proxy    *testenv.Proxy
 	throttle *throttle
 	sdk      *s3.Client
@@ -62,7 +64,7 @@ type daemonOptions struct {
 
 // startCluster starts the backend, the manager and the scheduler, then
 // peers and seed peers with default options, and waits until the
-// scheduler knows every daemon.
+// scheduler has registered every daemon.
 func startCluster(t *testing.T, peers, seeds int) *testCluster {
 	t.Helper()
 	c := startControlPlane(t)
@@ -218,7 +220,7 @@ func (c *testCluster) restart(d *daemon) {
 	c.waitHTTP(d.process, d.URL+"/healthy")
 }
 
-// waitHTTP polls url until it answers 200, failing at once if p exits.
+// waitHTTP polls url until it returns 200, failing at once if p exits.
 func (c *testCluster) waitHTTP(p *process, url string) {
 	c.t.Helper()
 	hc := newHTTPClient(time.Second)
@@ -245,4 +247,29 @@ func (c *testCluster) checkAlive(p *process) {
 // all returns every daemon, peers first.
 func (c *testCluster) all() []*daemon {
 	return append(append([]*daemon{}, c.peers...), c.seeds...)
+}
+
+// metric returns the value of one sample on d's /metrics page, such as
+// `dfdaemon_object_bytes_served_total{source="peer"}`, or 0 when absent.
+func (d *daemon) metric(t *testing.T, sample string) float64 {
+	t.Helper()
+	resp, err := newHTTPClient(10 * time.Second).Get(d.URL + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics on %s: %v", d.id, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read /metrics on %s: %v", d.id, err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if value, ok := strings.CutPrefix(line, sample+" "); ok {
+			v, err := strconv.ParseFloat(value, 64)
+			if err != nil {
+				t.Fatalf("metric %s on %s: %q is not a number", sample, d.id, value)
+			}
+			return v
+		}
+	}
+	return 0
 }

@@ -7,7 +7,7 @@ import (
 
 // TestConcurrentColdGet has 8 peers read one uncached 256 MiB object at
 // the same moment. The scheduler collapses the misses into one fill, so
-// every peer gets the same correct bytes and S3 sees one GET of the
+// every peer gets the same correct bytes and S3 receives one GET of the
 // object, with a seed peer doing the fill and without one.
 func TestConcurrentColdGet(t *testing.T) {
 	if testing.Short() {

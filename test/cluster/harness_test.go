@@ -1,8 +1,8 @@
 // Package cluster runs a whole cluster on loopback as real processes: a
 // manager, a scheduler, seed peers and peers (dfdaemon), with versitygw
 // behind a counting, fault-injecting proxy as the S3 backend. The tests
-// check bytes, the source header of each GET and the S3 requests the
-// backend sees.
+// check bytes, the source header of each GET and the S3 requests that
+// reach the backend.
 package cluster
 
 import (

@@ -27,11 +27,11 @@ func TestMaxReplicas(t *testing.T) {
 	}
 }
 
-// TestReplicaSkipsRefusingSeed makes one of 3 seed peers refuse replicas
-// (its disk quota is smaller than the object) and writes with maxReplicas
-// 2 until the writer has tried that seed peer: the next seed peer takes
-// the copy, so both others hold every object.
-func TestReplicaSkipsRefusingSeed(t *testing.T) {
+// TestReplicaSkipsRejectingSeed gives one of 3 seed peers a disk quota
+// smaller than the object, so it rejects replicas. It writes with
+// maxReplicas 2 until the writer has tried that seed peer. The next seed
+// peer must take the copy, so both others hold every object.
+func TestReplicaSkipsRejectingSeed(t *testing.T) {
 	c := startControlPlane(t)
 	c.addDaemon(true, daemonOptions{})
 	c.addDaemon(true, daemonOptions{})
@@ -44,7 +44,7 @@ func TestReplicaSkipsRefusingSeed(t *testing.T) {
 	// tries the small seed peer first or second with probability 2/3.
 	tried := false
 	for i := 0; i < 8 && !tried; i++ {
-		key := fmt.Sprintf("refused-%d", i)
+		key := fmt.Sprintf("rejected-%d", i)
 		obj := newContent(uint64(40+i), 3<<20)
 		writer.put(t, c.bucket, key, obj, client.PutObjectOptions{Mode: api.WriteBack, MaxReplicas: 2})
 		writer.waitReplicasPlaced(t, c.bucket, key, 2)
@@ -54,7 +54,7 @@ func TestReplicaSkipsRefusingSeed(t *testing.T) {
 		tried = writer.logHasLine(`msg="replica push failed, trying the next seed peer" seed=` + small.id + " key=" + key)
 	}
 	if !tried {
-		t.Fatalf("the writer never tried %s in 8 objects; the test did not exercise a refusal", small.id)
+		t.Fatalf("the writer never tried %s in 8 objects; the test did not exercise a rejection", small.id)
 	}
 }
 

@@ -41,6 +41,27 @@ func TestGetSourcePaths(t *testing.T) {
 	if n := c.s3GETs("via-backend"); n != 1 {
 		t.Errorf("S3 GETs of via-backend after peer-2 read it: %d, want 1 (peer-2 must read from peer-1)", n)
 	}
+	for source, want := range map[string]int64{api.SourcePeer: viaBackend.size, api.SourceLocal: viaBackend.size, api.SourceBackend: 0} {
+		sample := `dfdaemon_object_bytes_served_total{source="` + source + `"}`
+		if got := peer2.metric(t, sample); got != float64(want) {
+			t.Errorf("peer-2 %s = %v, want %d", sample, got, want)
+		}
+	}
+}
+
+// TestStoppedPeerLeavesScheduler stops a peer with SIGTERM: it must tell
+// the scheduler it leaves, so the scheduler stops sending readers to it
+// at once instead of after three missed keepalives.
+func TestStoppedPeerLeavesScheduler(t *testing.T) {
+	c := startCluster(t, 1, 0)
+	peer := c.peers[0]
+	peer.stop()
+	if !peer.logContains(`msg="left schedulers" host=peer-1`) {
+		t.Errorf("peer-1 did not log that it left the schedulers")
+	}
+	if peer.logContains(`msg="leave schedulers failed`) {
+		t.Errorf("peer-1 failed to leave the schedulers on SIGTERM; see its log")
+	}
 }
 
 // TestQueryStringsShareTask reads one object through URLs whose query

@@ -169,7 +169,7 @@ func (d *daemon) tryGet(bucket, key string) (got, error) {
 }
 
 // getURL sends a GET to the object API path with rawQuery and returns the
-// md5 of the body and the source header; it fails the test unless the
+// md5 of the body and the source header. It fails the test unless the
 // status is 200.
 func (d *daemon) getURL(t *testing.T, bucket, key, rawQuery string) got {
 	t.Helper()
