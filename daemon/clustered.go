@@ -117,7 +117,11 @@ func (d *Daemon) runCluster(ctx context.Context) {
 		d.refreshSchedulers(ctx)
 		go d.runManager(ctx)
 	}
-	go d.cluster.RunAnnounce(ctx)
+	d.announceDone = make(chan struct{})
+	go func() {
+		defer close(d.announceDone)
+		d.cluster.RunAnnounce(ctx)
+	}()
 	d.log.Info("joined cluster", "host", d.cluster.Host().GetId(), "upload", d.uploadLn.Addr().String(),
 		"seed", d.cfg.SeedPeer.Enable, "schedulers", d.scheduler.Schedulers())
 }

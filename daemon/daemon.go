@@ -52,6 +52,9 @@ type Daemon struct {
 	cluster       *cluster.Cluster
 	uploadLn      net.Listener
 	uploadHandler http.Handler
+	// announceDone is closed when the announce loop has told the
+	// schedulers this host leaves; Run waits for it before Close.
+	announceDone chan struct{}
 }
 
 type configNetAddr = config.NetAddr
@@ -184,7 +187,9 @@ func (d *Daemon) Addr() string { return d.ln.Addr().String() }
 // those in flight and closes the queue and the cache.
 func (d *Daemon) Run(ctx context.Context) error {
 	d.queue.Start()
-	d.runCluster(ctx)
+	clusterCtx, stopCluster := context.WithCancel(ctx)
+	defer stopCluster()
+	d.runCluster(clusterCtx)
 	d.log.Info("dfdaemon started", "addr", d.Addr(), "backend", d.backend.Info().Name,
 		"endpoint", d.backend.Info().Endpoint, "dataDir", d.cfg.DataDir, "pending", d.queue.Len())
 	errc := make(chan error, 1)
@@ -200,6 +205,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
+	}
+	stopCluster()
+	if d.announceDone != nil {
+		<-d.announceDone
 	}
 	if cerr := d.Close(); err == nil {
 		err = cerr

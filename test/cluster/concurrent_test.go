@@ -10,9 +10,6 @@ import (
 // every peer gets the same correct bytes and S3 receives one GET of the
 // object, with a seed peer doing the fill and without one.
 func TestConcurrentColdGet(t *testing.T) {
-	if testing.Short() {
-		t.Skip("moves 2 GiB through 9 daemons; skipped with -short")
-	}
 	const peers = 8
 	obj := newContent(10, 256<<20)
 	for _, tc := range []struct {
