@@ -8,8 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
+
+	"github.com/dfcache/dfcache/internal/logging"
 
 	"github.com/spf13/cobra"
 
@@ -75,11 +76,5 @@ func run(ctx context.Context, configPath string) error {
 }
 
 func newLogger(c config.Log) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(strings.ToUpper(c.Level)))
-	opts := &slog.HandlerOptions{Level: level}
-	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return logging.New(c.Level, c.Format, os.Stderr)
 }

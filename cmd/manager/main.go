@@ -11,8 +11,9 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
+
+	"github.com/dfcache/dfcache/internal/logging"
 
 	"github.com/spf13/cobra"
 
@@ -86,12 +87,5 @@ func run(ctx context.Context, configPath string, logOut io.Writer) error {
 }
 
 func newLogger(c manager.Log, out io.Writer) *slog.Logger {
-	var level slog.Level
-	// Config.Validate has checked the level name.
-	_ = level.UnmarshalText([]byte(strings.ToUpper(c.Level)))
-	opts := &slog.HandlerOptions{Level: level}
-	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(out, opts))
-	}
-	return slog.New(slog.NewTextHandler(out, opts))
+	return logging.New(c.Level, c.Format, out)
 }
