@@ -28,7 +28,8 @@ test: tools vet
 test-full: tools
 	$(GO) test -count=1 -timeout 60m ./...
 
-# demo starts a dfdaemon on the fs backend and copies a file up and down.
+# demo starts a local cluster on the fs backend, copies a file up through
+# one peer and down through another, deletes it and stops the cluster.
 demo: build
 	./scripts/demo.sh
 

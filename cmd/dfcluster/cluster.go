@@ -52,6 +52,10 @@ func (o options) validate() error {
 	if o.seeds < 0 || o.seeds > 50 {
 		return fmt.Errorf("--seed-peers: %d is out of range 0-50", o.seeds)
 	}
+	if low, high := _schedulerPort+o.portOffset, _firstObjectPort+(o.peers+o.seeds)*_portStride+o.portOffset; low < 1024 || high > 65535 {
+		return fmt.Errorf("--port-offset: %d moves ports outside 1024-65535 (they span %d-%d); use an offset from %d to %d",
+			o.portOffset, low, high, 1024-_schedulerPort, 65535-(_firstObjectPort+(o.peers+o.seeds)*_portStride))
+	}
 	for _, name := range []string{"dfdaemon", "manager", "scheduler"} {
 		if _, err := os.Stat(filepath.Join(o.binDir, name)); err != nil {
 			return fmt.Errorf("binary %s not found in %s: run `make build` or pass --bin", name, o.binDir)
@@ -96,6 +100,9 @@ func start(ctx context.Context, opts options) (*localCluster, error) {
 	if err := os.MkdirAll(filepath.Join(absDir(opts.dir), "backend"), 0o755); err != nil {
 		return nil, err
 	}
+	if err := c.checkPortsFree(); err != nil {
+		return nil, err
+	}
 	steps := []func(context.Context) error{c.startManager, c.startScheduler, c.startDaemons}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
@@ -107,6 +114,26 @@ func start(ctx context.Context, opts options) (*localCluster, error) {
 }
 
 func (c *localCluster) port(base int) int { return base + c.opts.portOffset }
+
+// ports lists every port the cluster binds.
+func (c *localCluster) ports() []int {
+	ports := []int{c.port(_managerPort), c.port(_managerStatusPort), c.port(_schedulerPort)}
+	for i := range c.opts.peers + c.opts.seeds {
+		ports = append(ports, c.port(_firstObjectPort+i*_portStride), c.port(_firstUploadPort+i*_portStride))
+	}
+	return ports
+}
+
+// checkPortsFree fails when a port is taken, as by another cluster, whose
+// members would otherwise answer this cluster's readiness checks.
+func (c *localCluster) checkPortsFree() error {
+	for _, port := range c.ports() {
+		if !portFree(port) {
+			return fmt.Errorf("port %d on 127.0.0.1 is in use, maybe by another dfcluster: stop it or pass --port-offset", port)
+		}
+	}
+	return nil
+}
 
 func (c *localCluster) startManager(ctx context.Context) error {
 	cfg := map[string]any{
@@ -237,25 +264,31 @@ func (c *localCluster) printEndpoints(w io.Writer) {
 	for _, p := range c.procs {
 		fmt.Fprintf(w, "  %-12s %-34s log %s\n", p.name, p.endpoint, p.log)
 	}
-	fmt.Fprintln(w, "try: dfstore cp FILE dfs://demo/KEY  (peer-1 is the default endpoint); Ctrl-C stops the cluster")
+	peer1 := fmt.Sprintf("http://127.0.0.1:%d", c.port(_firstObjectPort))
+	fmt.Fprintf(w, "try: curl -X POST %s/buckets/demo && dfstore cp -e %s FILE dfs://demo/KEY\n", peer1, peer1)
+	fmt.Fprintln(w, "Ctrl-C stops the cluster; a member that exits is reported and the others keep running")
 }
 
-// wait returns when ctx ends or a member exits.
-func (c *localCluster) wait(ctx context.Context) error {
-	exited := make(chan error, len(c.procs))
+// wait returns when ctx ends or every member has exited. A member that
+// exits is reported, so killing a peer to watch the others cope works.
+func (c *localCluster) wait(ctx context.Context, w io.Writer) error {
+	exited := make(chan string, len(c.procs))
 	for _, p := range c.procs {
 		go func(p *process) {
 			err := <-p.exited
 			p.exited <- err
-			exited <- fmt.Errorf("%s exited (%v); see %s", p.name, err, p.log)
+			exited <- fmt.Sprintf("%s exited (%v); see %s", p.name, err, p.log)
 		}(p)
 	}
-	select {
-	case <-ctx.Done():
-		return nil
-	case err := <-exited:
-		return err
+	for left := len(c.procs); left > 0; left-- {
+		select {
+		case <-ctx.Done():
+			return nil
+		case msg := <-exited:
+			fmt.Fprintln(w, msg)
+		}
 	}
+	return fmt.Errorf("every member of the cluster exited")
 }
 
 // stop ends every member, newest first, with SIGTERM and then SIGKILL.

@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -42,7 +43,7 @@ port 65004, so dfstore works without --endpoint. Ctrl-C stops the cluster.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.dir, "dir", opts.dir, "directory for configuration, data and logs")
-	f.StringVar(&opts.binDir, "bin", opts.binDir, "directory with the dfdaemon, manager and scheduler binaries (default: beside dfcluster)")
+	f.StringVar(&opts.binDir, "bin", opts.binDir, "directory with the dfdaemon, manager and scheduler binaries")
 	f.IntVar(&opts.peers, "peers", opts.peers, "number of peers")
 	f.IntVar(&opts.seeds, "seed-peers", opts.seeds, "number of seed peers")
 	f.IntVar(&opts.portOffset, "port-offset", opts.portOffset, "added to every port, to run beside another cluster")
@@ -53,7 +54,7 @@ port 65004, so dfstore works without --endpoint. Ctrl-C stops the cluster.`,
 	return cmd
 }
 
-func run(ctx context.Context, opts options, out interface{ Write([]byte) (int, error) }) error {
+func run(ctx context.Context, opts options, out io.Writer) error {
 	if err := opts.validate(); err != nil {
 		return err
 	}
@@ -63,5 +64,5 @@ func run(ctx context.Context, opts options, out interface{ Write([]byte) (int, e
 	}
 	defer c.stop()
 	c.printEndpoints(out)
-	return c.wait(ctx)
+	return c.wait(ctx, out)
 }

@@ -105,6 +105,10 @@ func (c *Cluster) Host() *schedulerpb.Host {
 // RunAnnounce announces this host and the tasks it holds until ctx ends,
 // then tells the schedulers it leaves.
 func (c *Cluster) RunAnnounce(ctx context.Context) {
+	// The scheduler accepts tasks only from a registered host.
+	if _, err := c.sched.AnnounceHost(ctx, c.Host()); err != nil {
+		c.log.Warn("announce host to scheduler failed, retrying in the keepalive loop", "err", err)
+	}
 	c.announceCached(ctx)
 	c.sched.RunAnnounce(ctx, c.Host)
 }
@@ -117,13 +121,16 @@ func (c *Cluster) announceCached(ctx context.Context) {
 		metas = append(metas, m)
 		return true
 	})
+	announced := 0
 	for _, m := range metas {
 		pending := m.Ephemeral || c.svc.IsPending(m.Key.Bucket, m.Key.Object, m.Version)
 		c.index(m)
-		c.announce(ctx, c.taskOfMeta(m, pending, 0), true)
+		if c.announce(ctx, c.taskOfMeta(m, pending, 0), true) {
+			announced++
+		}
 	}
 	if len(metas) > 0 {
-		c.log.Info("announced cached objects", "count", len(metas))
+		c.log.Info("announced cached objects", "cached", len(metas), "announced", announced)
 	}
 }
 
@@ -169,12 +176,15 @@ func versionOfTask(t *schedulerpb.Task) objectservice.Version {
 	}
 }
 
-func (c *Cluster) announce(ctx context.Context, t *schedulerpb.Task, complete bool) {
+// announce reports a task to the scheduler and whether it was accepted.
+func (c *Cluster) announce(ctx context.Context, t *schedulerpb.Task, complete bool) bool {
 	ctx, cancel := context.WithTimeout(ctx, _announceTimeout)
 	defer cancel()
 	if err := c.sched.AnnounceTask(ctx, c.cfg.HostID, t, complete); err != nil {
 		c.log.Warn("announce task to scheduler failed", "bucket", t.GetBucket(), "key", t.GetKey(), "err", err)
+		return false
 	}
+	return true
 }
 
 // sourceOf names where the first parent's bytes come from.

@@ -42,10 +42,21 @@ func (c *Cluster) PlanFetch(ctx context.Context, v objectservice.Version, w *pie
 		c.log.Warn("scheduler unreachable, reading from the backend", "bucket", v.Bucket, "key", v.Key, "err", err)
 		return api.SourceBackend, c.svc.BackendFetch(v), nil
 	}
+	parents := resp.GetParents()
+	if v.Pending {
+		// Only a complete holder can serve a version the backend lacks: a
+		// peer still fetching it may wait for a holder that is gone.
+		parents = completeParents(parents)
+	}
 	switch resp.GetAction() {
 	case schedulerpb.Action_ACTION_FOLLOW_PARENTS:
-		c.announce(ctx, t, false)
-		return sourceOf(resp.GetParents()), c.peerFetch(t, v, resp.GetParents()), nil
+		if len(parents) == 0 {
+			break
+		}
+		if !v.Pending {
+			c.announce(ctx, t, false)
+		}
+		return sourceOf(parents), c.peerFetch(t, v, parents), nil
 	case schedulerpb.Action_ACTION_FETCH_FROM_BACKEND:
 		if v.Pending {
 			break
@@ -53,8 +64,19 @@ func (c *Cluster) PlanFetch(ctx context.Context, v objectservice.Version, w *pie
 		return api.SourceBackend, c.svc.BackendFetch(v), nil
 	}
 	c.untrack(t.GetId(), w)
-	return "", nil, fmt.Errorf("%s/%s version %s: no live peer holds it and the backend does not have it yet: %w",
-		v.Bucket, v.Key, v.Version, backend.ErrNotFound)
+	return "", nil, fmt.Errorf("%s/%s version %s is not in the backend yet and no live peer holds all of it; "+
+		"it becomes readable when its writer or a seed peer with a copy finishes the upload, retry later: %w",
+		v.Bucket, v.Key, v.Version, backend.ErrRetryable)
+}
+
+func completeParents(parents []*schedulerpb.Parent) []*schedulerpb.Parent {
+	var out []*schedulerpb.Parent
+	for _, p := range parents {
+		if p.GetComplete() {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // peerFetch downloads t from parents, falling back to backend range reads
@@ -68,6 +90,9 @@ func (c *Cluster) peerFetch(t *schedulerpb.Task, v objectservice.Version, parent
 			}
 		}
 		stats, err := c.dl.Download(ctx, t, parents, w, fallback)
+		if err != nil && v.Pending {
+			err = fmt.Errorf("%w: the version is not in the backend yet and its holders failed, retry later: %w", err, backend.ErrRetryable)
+		}
 		c.log.Debug("download from peers", "bucket", v.Bucket, "key", v.Key, "peerBytes", stats.PeerBytes,
 			"seedPeerBytes", stats.SeedPeerBytes, "backendBytes", stats.BackendBytes, "retried", stats.PiecesRetried)
 		return err

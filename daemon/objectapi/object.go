@@ -1,6 +1,8 @@
 package objectapi
 
 import (
+	"bufio"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -46,6 +48,14 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	if c, ok := body.(io.Closer); ok {
 		defer c.Close()
 	}
+	// Wait for the first bytes before sending the status, so a download
+	// that fails at once is answered with an error instead of a cut body.
+	br := bufio.NewReaderSize(body, 64<<10)
+	if n > 0 {
+		if _, err := br.Peek(1); err != nil {
+			return fmt.Errorf("read %s/%s: %w", bucket, key, err)
+		}
+	}
 
 	hdr := w.Header()
 	setObjectHeaders(hdr, obj.Info)
@@ -61,7 +71,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, bucket, key 
 
 	buf := _copyBuffers.Get().(*[]byte)
 	defer _copyBuffers.Put(buf)
-	sent, err := io.CopyBuffer(w, body, *buf)
+	sent, err := io.CopyBuffer(w, br, *buf)
 	if h.metrics != nil {
 		h.metrics.BytesServed.WithLabelValues(obj.Source).Add(float64(sent))
 	}

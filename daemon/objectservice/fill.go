@@ -3,6 +3,7 @@ package objectservice
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/dfcache/dfcache/backend"
@@ -16,6 +17,21 @@ type fill struct {
 	version string
 	source  string
 	w       *piececache.Writer
+
+	mu  sync.Mutex // guards err
+	err error      // why the fetch failed, for the readers
+}
+
+func (f *fill) setErr(err error) {
+	f.mu.Lock()
+	f.err = err
+	f.mu.Unlock()
+}
+
+func (f *fill) cause() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
 // PlanFunc decides where a fill reads from; see Cluster.PlanFetch.
@@ -67,6 +83,7 @@ func (s *Service) runFill(ck piececache.Key, v Version, f *fill, fetch FetchFunc
 	}()
 	start := time.Now()
 	if err := fetch(context.Background(), f.w); err != nil {
+		f.setErr(fmt.Errorf("download %s/%s from %s: %w", ck.Bucket, ck.Object, f.source, err))
 		f.w.Abort()
 		s.log.Error("download failed", "bucket", ck.Bucket, "key", ck.Object, "source", f.source, "err", err)
 		return

@@ -30,12 +30,29 @@ func (o *Object) NewReader(off, n int64) (io.Reader, error) {
 	if o.cached != nil {
 		return io.NewSectionReader(o.cached, off, n), nil
 	}
-	r := o.fill.w.NewReader()
+	r := &fillReader{ReadCloser: o.fill.w.NewReader(), f: o.fill}
 	if _, err := io.CopyN(io.Discard, r, off); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("skip to offset %d: %w", off, err)
 	}
 	return &closingReader{Reader: io.LimitReader(r, n), c: r}, nil
+}
+
+// fillReader follows a fill and reports why it failed instead of only
+// that it was aborted.
+type fillReader struct {
+	io.ReadCloser
+	f *fill
+}
+
+func (r *fillReader) Read(p []byte) (int, error) {
+	n, err := r.ReadCloser.Read(p)
+	if err != nil && errors.Is(err, piececache.ErrAborted) {
+		if cause := r.f.cause(); cause != nil {
+			err = cause
+		}
+	}
+	return n, err
 }
 
 // Close releases the object.
@@ -82,6 +99,10 @@ func (s *Service) resolve(ctx context.Context, bucket, key string) (target, erro
 	}
 	info, err := s.backend.HeadObject(ctx, bucket, key)
 	if err != nil {
+		if cached && meta.Ephemeral && errors.Is(err, backend.ErrNotFound) {
+			// An Ephemeral version is not in the backend by design.
+			return target{local: &meta}, nil
+		}
 		if cached && backend.IsRetryable(err) {
 			s.log.Warn("backend unreachable, serving from cache", "bucket", bucket, "key", key, "err", err)
 			return target{local: &meta}, nil
