@@ -119,7 +119,7 @@ func (c *cluster) startDaemon(ctx context.Context, i int, seed bool) error {
 }
 
 // launch writes cfg as the YAML configuration of name, starts binary with
-// it and waits until ready answers 200 (or accepts TCP connections).
+// it and waits until ready responds with 200 (or accepts TCP connections).
 func (c *cluster) launch(ctx context.Context, name, binary string, cfg map[string]any, ready string) (*process, error) {
 	dir := filepath.Join(c.dir, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -53,7 +53,7 @@ func (b *bench) rowHit(ctx context.Context) (rowResult, error) {
 		b.progress("row 3, repetition %d: peer %s, http.ServeFile %s", rep+1, peer.format(peer.values[rep]), file.format(file.values[rep]))
 	}
 	reading := fmt.Sprintf("The peer serves a cached object at %s, %.2fx of http.ServeFile's %s from the same page cache. "+
-		"The peer checks every piece against its sha256 before sending it, and http.ServeFile can use sendfile.",
+		"Both read from the page cache; http.ServeFile sends the file with sendfile, the peer copies it through user space.",
 		peer.format(peer.median()), ratio(peer, file), file.format(file.median()))
 	return rowResult{
 		num:     3,

@@ -25,8 +25,8 @@ type transferPeaks struct {
 }
 
 // rowMemory measures row 6: the peak RSS of dfstore and of the daemons
-// during an upload to peer 1 and a download from peer 2 (which reads from
-// peer 1 or the seed peer), at the measured size and at 1/8 of it.
+// during an upload to peer 1 and a download from peer 2, at the measured
+// size and at 1/8 of it. Peer 2 reads from peer 1 or the seed peer.
 func (b *bench) rowMemory(ctx context.Context) (rowResult, error) {
 	size := b.scale.memory
 	small := size / _memoryBaseDivisor

@@ -18,7 +18,8 @@ import (
 // once; writes larger than this are split.
 const _rateBurst = 256 << 10
 
-// originCounts is what the proxy saw between two resets.
+// originCounts is the requests and bytes the proxy counted between two
+// resets.
 type originCounts struct {
 	Gets, Heads, Puts, Others int64
 	// GetBytes is the response body bytes sent for GET requests.

@@ -8,8 +8,8 @@ import (
 // line is one compared pair of samples in the table.
 type line struct {
 	metric string
-	// ours is what dfcache measured; base is what it is compared with,
-	// described by baseLabel.
+	// ours is dfcache's sample; base is the baseline's sample, described
+	// by baseLabel.
 	ours      sample
 	baseLabel string
 	base      sample

@@ -113,7 +113,7 @@ func createBucket(ctx context.Context, c *s3.Client, bucket string) error {
 }
 
 // waitObject polls the S3 server until bucket/key exists, for write-backs
-// that finish after the peer answered.
+// that finish after the peer responded.
 func waitObject(ctx context.Context, c *s3.Client, bucket, key string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -76,7 +76,7 @@ func (b *bench) rowSmall(ctx context.Context) (rowResult, error) {
 			peerPut.ops.values[rep], s3Put.ops.values[rep], peerGet.ops.values[rep], s3Get.ops.values[rep])
 	}
 	reading := fmt.Sprintf("Through peer 1, 4 KiB PUTs reach %.2fx and cache-hit GETs %.2fx of the S3 server's own rate. "+
-		"Each PUT also queues a write-back and a replica push, which dfbench lets finish before the GETs. "+
+		"The write-backs and replica pushes of the PUTs run while later PUTs are measured, and dfbench lets them finish before the GETs. "+
 		"Each GET asks the backend for the object's version (HEAD), because objectStorage.metadataTTL is 0 by default.",
 		ratio(peerPut.ops, s3Put.ops), ratio(peerGet.ops, s3Get.ops))
 	return rowResult{

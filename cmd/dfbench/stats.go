@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// unit tells how a sample's values are printed.
+// unit selects how a sample's values are printed.
 type unit int
 
 const (
@@ -102,4 +102,13 @@ func percentile(durations []time.Duration, p float64) float64 {
 	rank := int(math.Ceil(p / 100 * float64(len(d))))
 	rank = min(max(rank, 1), len(d))
 	return float64(d[rank-1]) / float64(time.Millisecond)
+}
+
+// constSample returns a sample of n copies of v, for a fixed baseline.
+func constSample(u unit, v float64, n int) sample {
+	s := sample{unit: u}
+	for range n {
+		s.add(v)
+	}
+	return s
 }

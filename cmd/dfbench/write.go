@@ -45,8 +45,8 @@ func (b *bench) rowWrite(ctx context.Context) (rowResult, error) {
 	}
 	base := "manager.Uploader to S3"
 	reading := fmt.Sprintf("A WriteBack PUT takes %.2fx the direct upload's time and an AsyncWriteBack PUT %.2fx. "+
-		"AsyncWriteBack answers once the object is in the cache and its write-back record is on disk; "+
-		"the upload to S3 and the replica push to the seed peer follow, and dfbench waits for both before the next measurement.",
+		"AsyncWriteBack answers once the object is in the cache and its write-back record is on disk. "+
+		"The upload to S3 and the replica push to the seed peer follow, and dfbench waits for both before the next measurement.",
 		ratio(writeBack, direct), ratio(async, direct))
 	return rowResult{
 		num:     4,
@@ -61,7 +61,7 @@ func (b *bench) rowWrite(ctx context.Context) (rowResult, error) {
 }
 
 // timedPeerPut PUTs size pattern bytes to peer 1 in mode and returns the
-// time until the peer answered. Before it returns, it waits until the
+// time until the peer responded. Before it returns, it waits until the
 // object is on the S3 server and on a seed peer, so that background work
 // does not overlap the next measurement, and then removes the object.
 func (b *bench) timedPeerPut(ctx context.Context, size int64, seed uint64, mode api.Mode) (time.Duration, error) {
