@@ -82,6 +82,11 @@ type Meta struct {
 	// Pieces holds the "sha256:<hex>" digest of each piece:
 	// ceil(Length/PieceSize) entries, none for an empty object.
 	Pieces []string
+	// PieceCRCs holds the CRC-32C (Castagnoli) of each piece. Reads from
+	// this cache check pieces against it, which costs a fraction of sha256;
+	// the sha256 digests are what other peers check. Entries written before
+	// it existed have none and are checked with sha256.
+	PieceCRCs []uint32 `json:",omitempty"`
 	// Digest is the md5 of the whole object, "md5:<hex>".
 	Digest       string
 	ETag         string
@@ -98,6 +103,7 @@ type Meta struct {
 
 func (m Meta) clone() Meta {
 	m.Pieces = slices.Clone(m.Pieces)
+	m.PieceCRCs = slices.Clone(m.PieceCRCs)
 	return m
 }
 

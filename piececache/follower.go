@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-
-	"github.com/dfcache/dfcache/digest"
 )
 
 // errReaderClosed is returned by a follower's Read after its Close.
@@ -84,8 +82,8 @@ func (r *follower) fill() error {
 	if _, err := r.f.ReadAt(piece, off); err != nil {
 		return fmt.Errorf("read piece %d of write: %w", i, err)
 	}
-	if got := digest.PieceSum(piece); got != sum {
-		return fmt.Errorf("%w: piece %d of write has %s, expected %s", ErrCorrupt, i, got, sum)
+	if ok, reason := checkPiece(piece, i, sum, r.w.crcsUpTo(i)); !ok {
+		return fmt.Errorf("%w: piece %d of write: %s", ErrCorrupt, i, reason)
 	}
 	r.buf = piece
 	r.next++

@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
-
-	"github.com/dfcache/dfcache/digest"
 )
 
 // Object is an open cached object version. It is safe for concurrent use.
@@ -142,8 +140,8 @@ func (o *Object) verifyPiece(i int, buf []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read piece %d: %w", i, err)
 	}
-	if got := digest.PieceSum(piece); got != o.meta.Pieces[i] {
-		return nil, o.corrupt(i, fmt.Sprintf("sha256 is %s, expected %s", got, o.meta.Pieces[i]))
+	if ok, reason := checkPiece(piece, i, o.meta.Pieces[i], o.meta.PieceCRCs); !ok {
+		return nil, o.corrupt(i, reason)
 	}
 	o.verified[i].Store(true)
 	return piece, nil

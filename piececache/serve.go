@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-
-	"github.com/dfcache/dfcache/digest"
 )
 
 // This file lets an upload server hand out the pieces of a write while it
@@ -87,8 +85,8 @@ func (w *Writer) ReadPiece(i int, buf []byte) ([]byte, error) {
 	if _, err := f.ReadAt(piece, int64(i)*w.pieceSize); err != nil {
 		return nil, fmt.Errorf("read piece %d of write: %w", i, unexpectedEOF(err))
 	}
-	if got := digest.PieceSum(piece); got != sum {
-		return nil, fmt.Errorf("%w: piece %d of write has %s, expected %s", ErrCorrupt, i, got, sum)
+	if ok, reason := checkPiece(piece, i, sum, w.crcsUpTo(i)); !ok {
+		return nil, fmt.Errorf("%w: piece %d of write: %s", ErrCorrupt, i, reason)
 	}
 	return piece, nil
 }
@@ -140,3 +138,14 @@ func (w *Writer) PieceDigest(i int) string {
 
 // Key returns the object key the writer stores.
 func (w *Writer) Key() Key { return w.key }
+
+// crcsUpTo returns the CRC-32C of the complete pieces when piece i is one
+// of them, and nil otherwise.
+func (w *Writer) crcsUpTo(i int) []uint32 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if i >= len(w.crcs) {
+		return nil
+	}
+	return w.crcs[: i+1 : i+1]
+}

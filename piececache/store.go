@@ -169,6 +169,9 @@ func checkMeta(m Meta, id string) error {
 	if want := pieceCount(m.Length, m.PieceSize); int64(len(m.Pieces)) != want {
 		return fmt.Errorf("%d piece digests, want %d", len(m.Pieces), want)
 	}
+	if len(m.PieceCRCs) != 0 && len(m.PieceCRCs) != len(m.Pieces) {
+		return fmt.Errorf("%d piece CRCs for %d pieces", len(m.PieceCRCs), len(m.Pieces))
+	}
 	for _, p := range m.Pieces {
 		if !strings.HasPrefix(p, digest.SHA256+":") {
 			return fmt.Errorf("invalid piece digest %q", p)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"sync"
@@ -41,6 +42,8 @@ type Writer struct {
 	piece     hash.Hash     // sha256 of the piece being written
 	pieceFill int64         // bytes of the piece being written
 	pieces    []string      // digests of the complete pieces, and of all pieces after Commit
+	crc       hash.Hash32   // CRC-32C of the piece being written
+	crcs      []uint32      // CRC-32C of the complete pieces
 	progress  chan struct{} // closed and replaced whenever pieces or state change
 }
 
@@ -62,7 +65,7 @@ func (c *Cache) Create(key Key) (*Writer, error) {
 	}
 	w := &Writer{
 		c: c, key: key, id: identity(key), pieceSize: c.pieceSize,
-		dir: dir, file: f, md5: digest.NewMD5(), piece: sha256.New(),
+		dir: dir, file: f, md5: digest.NewMD5(), piece: sha256.New(), crc: crc32.New(_castagnoli),
 		progress: make(chan struct{}),
 	}
 
@@ -145,6 +148,7 @@ func (w *Writer) hashLocked(b []byte) {
 	for len(b) > 0 {
 		chunk := min(int64(len(b)), w.pieceSize-w.pieceFill)
 		w.piece.Write(b[:chunk])
+		w.crc.Write(b[:chunk])
 		w.pieceFill += chunk
 		b = b[chunk:]
 		if w.pieceFill == w.pieceSize {
@@ -159,7 +163,9 @@ func (w *Writer) hashLocked(b []byte) {
 
 func (w *Writer) finishPieceLocked() {
 	w.pieces = append(w.pieces, digest.FormatSHA256(w.piece.Sum(nil)))
+	w.crcs = append(w.crcs, w.crc.Sum32())
 	w.piece.Reset()
+	w.crc.Reset()
 	w.pieceFill = 0
 }
 
@@ -289,6 +295,7 @@ func (w *Writer) finishMetaLocked(m Meta) (Meta, error) {
 	m.Length = w.written
 	m.PieceSize = w.pieceSize
 	m.Pieces = w.pieces
+	m.PieceCRCs = w.crcs
 	m.Digest = sum
 	m.CreatedAt = time.Now().UTC()
 	if m.Version == "" {
