@@ -22,7 +22,7 @@ import (
 
 // Defaults of the zero Options fields.
 const (
-	DefaultConcurrency       = 8
+	DefaultConcurrency       = 4
 	DefaultPerParent         = 3
 	DefaultPieceTimeout      = 60 * time.Second
 	DefaultMaxParentFailures = 3
@@ -47,7 +47,7 @@ type Options struct {
 	// proxy.
 	Client *http.Client
 	// Concurrency is the maximum number of pieces fetched or waiting in
-	// the reorder buffer at once: 0 means 8. Memory is at most Concurrency
+	// the reorder buffer at once: 0 means 4. Memory is at most Concurrency
 	// times the piece size.
 	Concurrency int
 	// PerParent is the maximum number of piece requests in flight to one

@@ -41,7 +41,14 @@ type Server struct {
 	pieceWait time.Duration
 	active    atomic.Int32
 	buffers   sync.Pool // *[]byte piece buffers
+	// slots bounds the pieces read and sent at once, and so the piece
+	// buffers in use: a parent that many children ask at once makes them
+	// queue rather than hold one buffer each.
+	slots chan struct{}
 }
+
+// MaxConcurrentPieces is how many pieces a server reads and sends at once.
+const MaxConcurrentPieces = 6
 
 // New returns a server of the tasks in src that passes control requests to
 // ctrl. A nil ctrl rejects every control request with 501 Not Implemented.
@@ -53,7 +60,10 @@ func New(src Source, ctrl Controller, log *slog.Logger) *Server {
 	if ctrl == nil {
 		ctrl = noController{}
 	}
-	s := &Server{src: src, ctrl: ctrl, log: log, mux: http.NewServeMux(), pieceWait: DefaultPieceWait}
+	s := &Server{
+		src: src, ctrl: ctrl, log: log, mux: http.NewServeMux(), pieceWait: DefaultPieceWait,
+		slots: make(chan struct{}, MaxConcurrentPieces),
+	}
 	s.mux.Handle("GET /tasks/{id}", s.handle(s.getTask))
 	s.mux.Handle("GET /tasks/{id}/pieces/{n}", s.handle(s.getPiece))
 	s.routeControl()

@@ -80,6 +80,12 @@ func (s *Server) getPiece(w http.ResponseWriter, r *http.Request) error {
 	if err := s.waitPiece(r.Context(), task, n); err != nil {
 		return fmt.Errorf("piece %d of task %s: %w", n, id, err)
 	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-r.Context().Done():
+		return r.Context().Err()
+	}
 	bufp := s.getBuffer(task.PieceSize())
 	defer s.buffers.Put(bufp)
 	piece, err := task.ReadPiece(n, *bufp)
