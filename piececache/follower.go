@@ -75,8 +75,8 @@ func (r *follower) fill() error {
 	}
 	off := int64(i) * pieceSize
 	n := min(pieceSize, length-off)
-	if r.storage == nil {
-		r.storage = make([]byte, pieceSize)
+	if int64(cap(r.storage)) < n {
+		r.storage = make([]byte, n)
 	}
 	piece := r.storage[:n]
 	if _, err := r.f.ReadAt(piece, off); err != nil {

@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -48,6 +50,10 @@ type Cluster struct {
 
 	svc    *objectservice.Service
 	upload *upload.Server
+	// pushClient sends replicas to seed peers. One client for all pushes
+	// reuses connections; a client per push left one idle connection per
+	// replica open until its idle timeout.
+	pushClient *http.Client
 
 	mu sync.Mutex // guards tasks
 	// tasks maps task ids this peer holds or is fetching to their cache
@@ -75,6 +81,12 @@ func New(cfg Config, sched *schedulerclient.Client, cache *piececache.Cache) *Cl
 		cache: cache,
 		log:   cfg.Logger,
 		tasks: map[string]*taskRef{},
+		pushClient: &http.Client{Transport: &http.Transport{
+			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			ResponseHeaderTimeout: 10 * time.Minute,
+			IdleConnTimeout:       90 * time.Second,
+			MaxIdleConnsPerHost:   16,
+		}},
 	}
 }
 

@@ -62,7 +62,7 @@ func (c *Cluster) replicate(meta piececache.Meta, t *schedulerpb.Task, n int) {
 // write, so the seed checks the digest like any upload.
 func (c *Cluster) push(ctx context.Context, meta piececache.Meta, h *schedulerpb.Host) error {
 	endpoint := "http://" + net.JoinHostPort(h.GetIp(), strconv.Itoa(int(h.GetObjectPort())))
-	cl, err := client.New(endpoint)
+	cl, err := client.New(endpoint, client.WithHTTPClient(c.pushClient))
 	if err != nil {
 		return fmt.Errorf("seed peer endpoint: %w", err)
 	}

@@ -1,7 +1,6 @@
 package objectapi
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,7 +14,7 @@ import (
 
 // _copyBuffers holds buffers for streaming bodies, so a busy peer does not
 // allocate one per request.
-var _copyBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+var _copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 func (h *Handler) headObject(w http.ResponseWriter, r *http.Request, bucket, key string) error {
 	info, err := h.svc.Head(r.Context(), bucket, key)
@@ -48,11 +47,13 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	if c, ok := body.(io.Closer); ok {
 		defer c.Close()
 	}
-	// Wait for the first bytes before sending the status, so a download
-	// that fails at once is answered with an error instead of a cut body.
-	br := bufio.NewReaderSize(body, 64<<10)
+	// Read the first bytes before sending the status, so a download that
+	// fails at once is answered with an error instead of a cut body.
+	buf := _copyBuffers.Get().(*[]byte)
+	defer _copyBuffers.Put(buf)
+	first := 0
 	if n > 0 {
-		if _, err := br.Peek(1); err != nil {
+		if first, err = io.ReadAtLeast(body, (*buf)[:min(n, int64(len(*buf)))], 1); err != nil {
 			return fmt.Errorf("read %s/%s: %w", bucket, key, err)
 		}
 	}
@@ -69,9 +70,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	}
 	w.WriteHeader(status)
 
-	buf := _copyBuffers.Get().(*[]byte)
-	defer _copyBuffers.Put(buf)
-	sent, err := io.CopyBuffer(w, br, *buf)
+	sent, err := copyBody(w, body, (*buf)[:first], *buf)
 	if h.metrics != nil {
 		h.metrics.BytesServed.WithLabelValues(obj.Source).Add(float64(sent))
 	}
@@ -82,6 +81,17 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, bucket, key 
 		panic(http.ErrAbortHandler)
 	}
 	return nil
+}
+
+// copyBody writes head, then the rest of body, and returns the bytes sent.
+func copyBody(w io.Writer, body io.Reader, head, buf []byte) (int64, error) {
+	k, err := w.Write(head)
+	if err != nil {
+		return int64(k), err
+	}
+	// The buffer is free again once head is written.
+	n, err := io.CopyBuffer(w, body, buf)
+	return int64(k) + n, err
 }
 
 func setObjectHeaders(h http.Header, info backend.ObjectInfo) {
