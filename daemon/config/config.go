@@ -151,7 +151,7 @@ const (
 	DefaultUploadPort = 65002
 	// DefaultMemoryLimit kept every daemon of an 8-peer benchmark under
 	// 64 MiB of peak RSS while it moved 512 MiB objects (docs/benchmarks.md).
-	DefaultMemoryLimit = 48 << 20
+	DefaultMemoryLimit = 40 << 20
 	DefaultDiskQuota   = 20 << 30
 	DefaultPieceSize   = 4 << 20
 )
