@@ -3,6 +3,7 @@ package download
 import (
 	"bytes"
 	"errors"
+	"sync/atomic"
 	"testing"
 
 	"github.com/dfcache/dfcache/piececache"
@@ -32,11 +33,12 @@ func TestDownloadFromTwoParents(t *testing.T) {
 	peer := newObjectParent(t, data)
 	seed := newObjectParent(t, data)
 	seed.seed = true
-	// The peer holds its pieces until the seed peer has served one, so
-	// both parents must be used.
+	// Each parent serves one piece and then holds the rest until the
+	// other has served one, so both must be used whichever answers first.
+	peerServed, markPeerServed := closeOnce()
 	seedServed, markSeedServed := closeOnce()
-	peer.beforePiece = func(int) bool { <-seedServed; return true }
-	seed.beforePiece = func(int) bool { markSeedServed(); return true }
+	peer.beforePiece = holdAfterFirst(markPeerServed, seedServed)
+	seed.beforePiece = holdAfterFirst(markSeedServed, peerServed)
 
 	d := newDownloader(Options{Concurrency: 8, PerParent: 2})
 	got, stats, err := download(t, d, testTask(data), parentsOf(peer, seed), nil)
@@ -198,5 +200,18 @@ func TestCorruptPieceFromOnlyParentUsesBackend(t *testing.T) {
 	}
 	if stats.BackendBytes != testPieceSize || b.calls.Load() != 1 {
 		t.Errorf("backend gave %d bytes in %d reads, want piece 4 alone", stats.BackendBytes, b.calls.Load())
+	}
+}
+
+// holdAfterFirst returns a beforePiece hook that reports the first piece
+// with mark and holds every later one until other is closed.
+func holdAfterFirst(mark func(), other <-chan struct{}) func(int) bool {
+	var pieces atomic.Int32
+	return func(int) bool {
+		mark()
+		if pieces.Add(1) > 1 {
+			<-other
+		}
+		return true
 	}
 }
