@@ -6,8 +6,9 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/dfcache/dfcache/internal/logging"
 
 	"github.com/dfcache/dfcache/backend"
 	"github.com/dfcache/dfcache/internal/yamlconfig"
@@ -47,12 +48,7 @@ type ObjectStorage struct {
 }
 
 // Log selects the log level and format.
-type Log struct {
-	// Level is debug, info, warn or error.
-	Level string `yaml:"level"`
-	// Format is text or json.
-	Format string `yaml:"format"`
-}
+type Log = logging.Config
 
 // Defaults and limits of the configuration.
 const (
@@ -118,13 +114,8 @@ func (c *Config) Validate() error {
 	if err := c.ObjectStorage.validate(); err != nil {
 		return err
 	}
-	switch strings.ToLower(c.Log.Level) {
-	case "debug", "info", "warn", "error":
-	default:
-		return fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
-	}
-	if c.Log.Format != "text" && c.Log.Format != "json" {
-		return fmt.Errorf("log.format: %q is not one of text, json", c.Log.Format)
+	if err := c.Log.Validate(); err != nil {
+		return err
 	}
 	return nil
 }

@@ -5,8 +5,9 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/dfcache/dfcache/internal/logging"
 
 	"github.com/dfcache/dfcache/internal/yamlconfig"
 )
@@ -52,10 +53,7 @@ type NetAddr struct {
 
 // LogConfig sets the log level (debug, info, warn, error) and format
 // (text, json). Default info and text.
-type LogConfig struct {
-	Level  string `yaml:"level"`
-	Format string `yaml:"format"`
-}
+type LogConfig = logging.Config
 
 // DefaultConfig returns a complete configuration for a scheduler on
 // 127.0.0.1:8002 without a manager.
@@ -145,13 +143,8 @@ func (c *Config) Validate() error {
 	if c.MaxParents < 1 || c.MaxParents > 100 {
 		return fmt.Errorf("maxParents: %d is out of range 1-100", c.MaxParents)
 	}
-	switch strings.ToLower(c.Log.Level) {
-	case "debug", "info", "warn", "error":
-	default:
-		return fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
-	}
-	if c.Log.Format != "text" && c.Log.Format != "json" {
-		return fmt.Errorf("log.format: %q is not one of text, json", c.Log.Format)
+	if err := c.Log.Validate(); err != nil {
+		return err
 	}
 	return nil
 }

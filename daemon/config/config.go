@@ -9,8 +9,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/dfcache/dfcache/internal/logging"
 
 	"github.com/dfcache/dfcache/internal/yamlconfig"
 
@@ -138,12 +139,7 @@ type Cache struct {
 }
 
 // Log selects log level and format.
-type Log struct {
-	// Level is debug, info, warn or error.
-	Level string `yaml:"level"`
-	// Format is text or json.
-	Format string `yaml:"format"`
-}
+type Log = logging.Config
 
 // Defaults.
 const (
@@ -256,13 +252,8 @@ func (c *Config) Validate() error {
 	if c.Manager.Enable && len(c.Manager.NetAddrs) == 0 {
 		return errors.New("manager.netAddrs: must list at least one manager when manager.enable is true")
 	}
-	switch strings.ToLower(c.Log.Level) {
-	case "debug", "info", "warn", "error":
-	default:
-		return fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
-	}
-	if c.Log.Format != "text" && c.Log.Format != "json" {
-		return fmt.Errorf("log.format: %q is not one of text, json", c.Log.Format)
+	if err := c.Log.Validate(); err != nil {
+		return err
 	}
 	return nil
 }
