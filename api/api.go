@@ -8,7 +8,7 @@ package api
 
 import "time"
 
-// DefaultEndpoint is where dfstore finds a peer when no endpoint is given.
+// DefaultEndpoint is the peer URL dfstore uses when no endpoint is given.
 const DefaultEndpoint = "http://127.0.0.1:65004"
 
 // Headers sent with object metadata and operations.
@@ -60,12 +60,12 @@ const (
 	SourceBackend  = "backend"
 )
 
-// ErrorBody is the JSON body of every error answer.
+// ErrorBody is the JSON body of every error response.
 type ErrorBody struct {
 	Errors string `json:"errors"`
 }
 
-// BackendMetadata is the answer of GET /metadata.
+// BackendMetadata is the response body of GET /metadata.
 type BackendMetadata struct {
 	Name     string
 	Region   string
@@ -86,7 +86,7 @@ type ObjectMetadata struct {
 	StorageClass       string
 }
 
-// ListResponse is the answer of GET /buckets/BUCKET/metadatas.
+// ListResponse is the response body of GET /buckets/BUCKET/metadatas.
 type ListResponse struct {
 	CommonPrefixes []string
 	Metadatas      []ObjectMetadata

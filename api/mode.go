@@ -11,10 +11,10 @@ type Mode int
 
 // Write modes, numbered as on the wire.
 const (
-	// AsyncWriteBack answers once the object is in the peer's cache and a
+	// AsyncWriteBack responds once the object is in the peer's cache and a
 	// write-back record is durable on disk; the backend upload follows.
 	AsyncWriteBack Mode = 0
-	// WriteBack answers once the backend has the object.
+	// WriteBack responds once the backend has the object.
 	WriteBack Mode = 1
 	// Ephemeral stores the object on the peer only.
 	Ephemeral Mode = 2

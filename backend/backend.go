@@ -123,7 +123,7 @@ type KeyChecker interface {
 	CheckKey(bucket, key string) error
 }
 
-// CheckKey asks b whether it can store key in bucket; backends without a
+// CheckKey reports whether b can store key in bucket; backends without a
 // KeyChecker can store every key.
 func CheckKey(b Backend, bucket, key string) error {
 	if kc, ok := b.(KeyChecker); ok {

@@ -52,7 +52,7 @@ type Daemon struct {
 	cluster       *cluster.Cluster
 	uploadLn      net.Listener
 	uploadHandler http.Handler
-	// announceDone is closed when the announce loop has told the
+	// announceDone is closed when the announce loop has sent the
 	// schedulers this host leaves; Run waits for it before Close.
 	announceDone chan struct{}
 }
@@ -131,7 +131,7 @@ func (d *Daemon) cacheKey(r writeback.Record) piececache.Key {
 	return piececache.Key{Backend: d.backend.Info().ID(), Bucket: r.Bucket, Object: r.Key}
 }
 
-// unpin releases the cache entry of a finished write-back and tells the
+// unpin releases the cache entry of a finished write-back and reports to the
 // cluster the backend has it.
 func (d *Daemon) unpin(r writeback.Record) {
 	d.cache.Unpin(d.cacheKey(r), r.Version)

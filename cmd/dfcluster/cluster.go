@@ -125,7 +125,7 @@ func (c *localCluster) ports() []int {
 }
 
 // checkPortsFree fails when a port is taken, as by another cluster, whose
-// members would otherwise answer this cluster's readiness checks.
+// members would otherwise respond to this cluster's readiness checks.
 func (c *localCluster) checkPortsFree() error {
 	for _, port := range c.ports() {
 		if !portFree(port) {
@@ -197,7 +197,7 @@ func (c *localCluster) startDaemons(ctx context.Context) error {
 }
 
 // launch writes cfg as name's configuration, starts binary with it and
-// waits until ready answers: an HTTP URL, or "tcp://host:port".
+// waits until ready responds: an HTTP URL, or "tcp://host:port".
 func (c *localCluster) launch(ctx context.Context, name, binary string, cfg map[string]any, ready, endpoint string) error {
 	dir := filepath.Join(absDir(c.opts.dir), name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -115,7 +115,7 @@ func (c *Cluster) Host() *schedulerpb.Host {
 }
 
 // RunAnnounce announces this host and the tasks it holds until ctx ends,
-// then tells the schedulers it leaves.
+// then sends the schedulers a leave request.
 func (c *Cluster) RunAnnounce(ctx context.Context) {
 	// The scheduler accepts tasks only from a registered host.
 	if _, err := c.sched.AnnounceHost(ctx, c.Host()); err != nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/dfcache/dfcache/rpc/schedulerpb"
 )
 
-// LatestPending asks the scheduler for the newest version of a key that
+// LatestPending requests from the scheduler the newest version of a key that
 // has not reached the backend. When the scheduler cannot be reached the
 // read goes on with the backend's version, so pending writes of other
 // peers are not seen meanwhile.
@@ -29,7 +29,7 @@ func (c *Cluster) LatestPending(ctx context.Context, bucket, key string) (object
 	return versionOfTask(t), true
 }
 
-// PlanFetch asks the scheduler where to read v from.
+// PlanFetch requests from the scheduler the parents to read v from.
 func (c *Cluster) PlanFetch(ctx context.Context, v objectservice.Version, w *piececache.Writer) (string, objectservice.FetchFunc, error) {
 	t := c.taskOf(v)
 	c.track(t.GetId(), w.Key(), v.Version, v.Info.Size, w)
@@ -110,7 +110,7 @@ func (c *Cluster) Published(meta piececache.Meta, pending bool, maxReplicas int)
 	}
 }
 
-// Persisted tells the scheduler the backend has a version now.
+// Persisted reports to the scheduler that the backend has a version now.
 func (c *Cluster) Persisted(bucket, key, version string) {
 	meta, ok := c.cache.Lookup(piececache.Key{Backend: c.cfg.BackendID, Bucket: bucket, Object: key})
 	if !ok || meta.Version != version {
@@ -119,7 +119,7 @@ func (c *Cluster) Persisted(bucket, key, version string) {
 	c.announce(context.Background(), c.taskOfMeta(meta, false, 0), true)
 }
 
-// Deleted asks the scheduler to make every other holder drop the key.
+// Deleted requests that the scheduler make every other holder drop the key.
 func (c *Cluster) Deleted(bucket, key string) {
 	ctx, cancel := context.WithTimeout(context.Background(), _announceTimeout)
 	defer cancel()

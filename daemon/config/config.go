@@ -40,7 +40,7 @@ type Config struct {
 
 // Host identifies this peer in a cluster.
 type Host struct {
-	// ID tells peers apart, also when several share a host; empty means
+	// ID distinguishes peers, also when several share a host. Empty means
 	// "<hostname>-<object API port>".
 	ID string `yaml:"id"`
 	// AdvertiseIP is the address other peers and the scheduler use to
@@ -98,7 +98,7 @@ type ObjectStorage struct {
 	// Backend is used when the manager is disabled.
 	Backend backend.Config `yaml:"backend"`
 	// MetadataTTL is how long a cached object is served without asking the
-	// backend whether it changed; 0 asks on every GET and HEAD.
+	// backend whether it changed. 0 checks on every GET and HEAD.
 	MetadataTTL time.Duration `yaml:"metadataTTL"`
 	WriteBack   WriteBack     `yaml:"writeBack"`
 }

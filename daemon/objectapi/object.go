@@ -48,7 +48,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, bucket, key 
 		defer c.Close()
 	}
 	// Read the first bytes before sending the status, so a download that
-	// fails at once is answered with an error instead of a cut body.
+	// fails at once gets an error status instead of a cut body.
 	buf := _copyBuffers.Get().(*[]byte)
 	defer _copyBuffers.Put(buf)
 	first := 0

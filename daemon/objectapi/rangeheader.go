@@ -9,8 +9,8 @@ import (
 
 // parseRange parses a Range header against an object of size bytes and
 // returns the offset and length to send. An empty header selects the whole
-// object (partial false). One range is supported: "a-b", "a-" or "-n";
-// anything else, or a range outside the object, is an error answered 416.
+// object (partial false). One range is supported: "a-b", "a-" or "-n".
+// Anything else, or a range outside the object, is an error for a 416.
 func parseRange(header string, size int64) (off, n int64, partial bool, err error) {
 	if header == "" {
 		return 0, size, false, nil

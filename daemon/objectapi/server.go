@@ -32,7 +32,7 @@ type Handler struct {
 	filter string
 }
 
-// New returns the API handler. m may be nil; then /metrics answers 404.
+// New returns the API handler. m may be nil; then /metrics returns 404.
 func New(svc *objectservice.Service, m *metrics.Metrics, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
@@ -130,7 +130,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// statusError is an error with the HTTP status it should be answered with.
+// statusError is an error with the HTTP status of its response.
 type statusError struct {
 	status int
 	err    error
@@ -167,7 +167,7 @@ func statusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-// writeError answers with the error's status and a JSON body (none for
+// writeError responds with the error's status and a JSON body (none for
 // HEAD). Server-side failures are logged; client errors are not.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)

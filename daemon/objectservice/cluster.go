@@ -31,7 +31,7 @@ type Cluster interface {
 	Deleted(bucket, key string)
 }
 
-// Version is one version of an object as the cluster knows it.
+// Version is one version of an object as the cluster records it.
 type Version struct {
 	Bucket, Key, Version string
 	Info                 backend.ObjectInfo
@@ -42,7 +42,7 @@ type Version struct {
 // FetchFunc writes an object's bytes in order into w.
 type FetchFunc func(ctx context.Context, w io.Writer) error
 
-// planFetch asks the cluster where to read v from, or reads it from the
+// planFetch requests from the cluster the source of v, or reads it from the
 // backend on a standalone peer.
 func (s *Service) planFetch(ctx context.Context, v Version, w *piececache.Writer) (string, FetchFunc, error) {
 	if s.opts.Cluster != nil {

@@ -19,7 +19,7 @@ type fill struct {
 	w       *piececache.Writer
 
 	mu  sync.Mutex // guards err
-	err error      // why the fetch failed, for the readers
+	err error      // cause of a failed fetch, for the readers
 }
 
 func (f *fill) setErr(err error) {
@@ -101,7 +101,7 @@ func (s *Service) runFill(ck piececache.Key, v Version, f *fill, fetch FetchFunc
 }
 
 func errShortBackendRead(got, want int64) error {
-	return fmt.Errorf("backend sent %d bytes, its metadata says %d", got, want)
+	return fmt.Errorf("backend sent %d bytes, but its metadata gives a size of %d", got, want)
 }
 
 // metaFromInfo builds the cache metadata of a backend object. When the

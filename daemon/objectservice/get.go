@@ -17,7 +17,7 @@ import (
 // any range of it. Close it when done.
 type Object struct {
 	Info backend.ObjectInfo
-	// Source is where the bytes come from, an api.Source value.
+	// Source names the origin of the bytes, an api.Source value.
 	Source string
 
 	cached *piececache.Object
@@ -91,8 +91,8 @@ func (s *Service) resolve(ctx context.Context, bucket, key string) (target, erro
 			return target{v: v}, nil
 		}
 	}
-	if m, ok := s.localVersion(ck); ok {
-		return target{local: &m}, nil
+	if cached && s.isLocalOnly(meta) {
+		return target{local: &meta}, nil
 	}
 	if cached && s.fresh(ck) {
 		return target{local: &meta}, nil
@@ -169,16 +169,19 @@ func (s *Service) openCached(ck piececache.Key, version string) (*Object, error)
 // scheduler or the backend confirm like any other cached version.
 func (s *Service) localVersion(ck piececache.Key) (piececache.Meta, bool) {
 	meta, ok := s.cache.Lookup(ck)
-	if !ok {
+	if !ok || !s.isLocalOnly(meta) {
 		return piececache.Meta{}, false
 	}
-	if rec, found, err := s.queue.Get(ck.Bucket, ck.Object); err == nil && found && meta.Version == rec.Version {
-		return meta, true
-	}
+	return meta, true
+}
+
+// isLocalOnly reports whether a cached version is one localVersion returns.
+func (s *Service) isLocalOnly(meta piececache.Meta) bool {
 	if meta.Ephemeral && s.opts.Cluster == nil {
-		return meta, true
+		return true
 	}
-	return piececache.Meta{}, false
+	rec, found, err := s.queue.Get(meta.Key.Bucket, meta.Key.Object)
+	return err == nil && found && meta.Version == rec.Version
 }
 
 // fresh reports whether a cached entry was confirmed within MetadataTTL.

@@ -28,7 +28,7 @@ type PutOptions struct {
 	Digest      string
 	ContentType string
 	MaxReplicas int
-	// Persisted tells an Ephemeral write (a replica from another peer)
+	// Persisted marks an Ephemeral write (a replica from another peer)
 	// that the backend already has this version.
 	Persisted bool
 }

@@ -24,14 +24,14 @@ import (
 
 // Errors the service adds to those of the backend and the cache.
 var (
-	// ErrInvalid marks bad input; the message says which value.
+	// ErrInvalid marks bad input. The message names the value.
 	ErrInvalid = errors.New("invalid request")
 )
 
 // Options tune a Service.
 type Options struct {
 	// MetadataTTL is how long a cached object is served without asking the
-	// backend whether it still exists unchanged; 0 asks every time.
+	// backend whether it still exists unchanged. 0 checks every time.
 	MetadataTTL time.Duration
 	// WriteBackAttempts is how often a WriteBack PUT tries the backend;
 	// 0 means 4.

@@ -130,9 +130,9 @@ func TestSixGiBObject(t *testing.T) {
 	}
 	env := newS3Env(t)
 	cfg := env.config(64 << 20)
-	// NOTE: versitygw v1.8.0 answered CompleteMultipartUpload of this
-	// object in 1229 parts of 5 MiB with 500 InternalError; 16 MiB parts
-	// (384 of them, the daemon's default size) complete.
+	// NOTE: versitygw v1.8.0 returned 500 InternalError to
+	// CompleteMultipartUpload of this object in 1229 parts of 5 MiB.
+	// 16 MiB parts (384 of them, the daemon's default size) complete.
 	cfg.PartSize = 16 << 20
 	p := startPeer(t, peerOptions{backend: cfg})
 	const size = 6 << 30
